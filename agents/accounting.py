@@ -1,0 +1,110 @@
+"""End-of-run accounting: headline figures of a finished :class:`GridModel`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from agents.settlement import P2P_CROSS, P2P_LOCAL
+
+if TYPE_CHECKING:
+    from agents.model import GridModel
+
+MICRO = 1_000_000
+
+
+def summarize(model: GridModel) -> dict[str, Any]:
+    """Headline metrics of a run: energy, money, market and chain.
+
+    Costs are what agents paid minus what they received, in coins; the grid-only cost
+    is what the same metered energy would have cost trading with the grid operator
+    alone (buy at the retail tariff, sell at the feed-in tariff).
+    """
+    totals = dict(model.totals)
+    p2p_kwh = totals.get("p2p_local_kwh", 0.0) + totals.get("p2p_cross_kwh", 0.0)
+    bought_kwh = p2p_kwh + totals.get("grid_import_kwh", 0.0)
+    trades = _concat(model.trade_log)
+    wallets = model.runtime.wallets()
+    costs = _costs_by_kind(model, wallets)
+    chain = model.chain
+    ledger_balances = chain.ledger.balances
+    mirrored = all(
+        ledger_balances.get(key, 0) == int(balance)
+        for keys, w in zip(model.runtime.public_keys(), wallets, strict=True)
+        for key, balance in zip(keys, w.wallet_micro.tolist(), strict=True))
+    return {
+        "energy_kwh": {k: v for k, v in totals.items() if k.endswith("_kwh")},
+        "p2p_kwh": p2p_kwh,
+        "p2p_share_of_purchases": p2p_kwh / bought_kwh if bought_kwh else 0.0,
+        "prices_coins_per_kwh": {
+            "p2p_mean": _mean_price(trades, trades["kind"] <= P2P_CROSS) if trades else None,
+            "p2p_local_mean": _mean_price(trades, trades["kind"] == P2P_LOCAL) if trades else None,
+            "grid_import_mean": _mean_price(trades, trades["kind"] == 2) if trades else None,
+            "grid_export_mean": _mean_price(trades, trades["kind"] == 3) if trades else None,
+        },
+        "costs_coins": costs,
+        "provider_generation_cost_coins": model.provider_cost_coins,
+        "counts": {
+            "areas": model.n_areas,
+            "households": int((model.agent_kind == 1).sum()),
+            "evs": int((model.agent_kind == 2).sum()),
+            "providers": int((model.agent_kind == 3).sum()),
+            "aggregators": model.n_areas,
+            "validators": len(model.miners),
+            "steps": model.n_steps,
+            "orders": int(totals.get("orders", 0)),
+            "orders_rejected": int(totals.get("orders_rejected", 0)),
+            "trades": int(totals.get("trades", 0)),
+            "transactions": int(chain.ledger_tx_count()) if hasattr(chain, "ledger_tx_count")
+            else int(sum(len(b.transactions) for b in chain.blocks)),
+            "transactions_rejected": int(totals.get("transactions_rejected", 0)),
+            "blocks": chain.ledger.height,
+        },
+        "chain": {chain.chain_id: chain.metrics()},
+        "ledger_head": {chain.chain_id: chain.head_hash},
+        "coin_supply_micro": {
+            chain.chain_id: {"genesis": chain.ledger.genesis.total_supply,
+                             "final": chain.ledger.total_supply()}},
+        "wallets_match_ledger": bool(mirrored),
+        "max_abs_energy_balance_error_kwh": totals.get("max_abs_energy_balance_error_kwh", 0.0),
+        "blocks_by_validator": {m.identity.public_hex[:16]: m.blocks_sealed for m in model.miners},
+    }
+
+
+def _costs_by_kind(model: GridModel, wallets) -> dict[str, dict[str, float]]:
+    paid = np.concatenate([w.paid_micro for w in wallets])
+    received = np.concatenate([w.received_micro for w in wallets])
+    grid_only = np.concatenate([w.grid_only_cost_micro for w in wallets])
+    kinds = model.agent_kind[1:]
+    result = {}
+    for code, name in ((1, "household"), (2, "ev")):
+        mask = kinds == code
+        if not mask.any():
+            continue
+        cost = (paid[mask] - received[mask]) / MICRO
+        baseline = grid_only[mask] / MICRO
+        result[name] = {
+            "mean_cost": float(cost.mean()),
+            "mean_grid_only_cost": float(baseline.mean()),
+            "total_cost": float(cost.sum()),
+            "total_grid_only_cost": float(baseline.sum()),
+            "cost_ratio": float(cost.sum() / baseline.sum()) if baseline.sum() else None,
+        }
+    mask = kinds == 3
+    if mask.any():
+        result["provider"] = {"mean_revenue": float((received[mask] - paid[mask]).mean() / MICRO)}
+    return result
+
+
+def _concat(log: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if not log:
+        return {}
+    return {key: np.concatenate([part[key] for part in log]) for key in log[0]}
+
+
+def _mean_price(trades: dict[str, np.ndarray], mask: np.ndarray) -> float | None:
+    weights = trades["quantity_wh"][mask]
+    if weights.sum() == 0:
+        return None
+    return float(np.average(trades["price"][mask], weights=weights))

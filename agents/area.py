@@ -1,0 +1,345 @@
+"""A station area: the unit of work that a runtime steps in one process or a Ray actor.
+
+An :class:`Area` owns its Mesa world (the area's feeder as a network space with its
+agents), the agents' columnar state, their keys, and the local order book. Each step
+the driver asks it to :meth:`Area.decide` (physics, bidding, signed orders, local
+clearing by the aggregator) and later to :meth:`Area.settle` (sign the payments its
+agents owe for the step's trades).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import Network
+
+from agents.behaviour import battery_dispatch, ev_energy, generator_offer_blocks, limit_price
+from agents.kinds import Aggregator, ElectricVehicle, Prosumer, ServiceProvider
+from agents.orders import order_messages, sign_orders, verify_orders
+from agents.population import AreaCounts, Population
+from agents.profiles import clear_sky_pv_shape, residential_load_shape, step_mid_hours
+from agents.settlement import SettlementBatch, payment_micro, price_micro
+from agents.state import EVState, HouseholdState, ProviderState, Wallets
+from agents.tariff import TimeOfUseTariff
+from chain.keys import Identity
+from chain.transaction import SignedTransaction, Transaction, sign_transaction
+from market import BUY, SELL, MarketContext, OrderBook, Trades, residual_book
+
+AGENT_PATHS = ("vectorized", "per_agent")
+
+
+@dataclass(frozen=True)
+class AreaSpec:
+    """Everything needed to build an area in any process (picklable).
+
+    Attributes:
+        area_id: Station area id (areas are ordered by it everywhere).
+        counts: Agents per kind in this area.
+        population: Parameter distributions.
+        tariff: The grid operator's tariff (sets the bidding band).
+        market: The market mechanism the aggregator runs locally.
+        graph: The area's buses and lines.
+        seed: This area's child of the run's ``SeedSequence``.
+        run_seed: The run's seed (identities are derived from it and the agent id).
+        id_offset: Global id of the area's first wallet holder.
+        chain_id: Chain the area's payments go to.
+        step_minutes: Length of a step.
+        agent_path: "vectorized" (kernels over arrays) or "per_agent" (Mesa ``step()``).
+        sign_orders: Whether orders are signed and verified by the aggregator.
+        sample_size: How many of the area's agents are reported each step.
+    """
+
+    area_id: int
+    counts: AreaCounts
+    population: Population
+    tariff: TimeOfUseTariff
+    market: Any
+    graph: nx.Graph
+    seed: np.random.SeedSequence
+    run_seed: int
+    id_offset: int
+    chain_id: str
+    step_minutes: int
+    agent_path: str = "vectorized"
+    sign_orders: bool = True
+    sample_size: int = 100
+
+
+@dataclass(frozen=True)
+class AreaDecision:
+    """An area's output for one step, before cross-area clearing.
+
+    Attributes:
+        area_id: The area.
+        local_trades: Trades the aggregator cleared inside the area.
+        residual: Orders (or parts) left after local clearing, for the cross-area round.
+        energy_kwh: Area totals of the step's physical quantities.
+        orders: Orders received by the aggregator.
+        orders_rejected: Orders dropped because their signature did not verify.
+    """
+
+    area_id: int
+    local_trades: Trades
+    residual: OrderBook
+    energy_kwh: dict[str, float]
+    orders: int
+    orders_rejected: int
+
+
+class AreaWorld(mesa.Model):
+    """The Mesa model of one station area: its feeder as a network space."""
+
+    def __init__(self, graph: nx.Graph, seed: np.random.SeedSequence):
+        super().__init__(rng=np.random.default_rng(seed))
+        self.space = Network(graph, random=self.random)
+
+
+class Area:
+    """One station area: agents, their state arrays and keys, and the aggregator."""
+
+    def __init__(self, spec: AreaSpec):
+        if spec.agent_path not in AGENT_PATHS:
+            raise ValueError(f"agent_path must be one of {AGENT_PATHS} (got {spec.agent_path!r})")
+        self.spec = spec
+        self.counts = spec.counts
+        self.world = AreaWorld(spec.graph, spec.seed)
+        self.dt_h = spec.step_minutes / 60.0
+        self.steps_per_day = 24 * 60 // spec.step_minutes
+        rng = self.world.rng
+        pop = spec.population
+        stations = [n for n, d in spec.graph.nodes(data=True) if d["kind"] == "station"]
+        self.station = stations[0]
+        all_buses = np.array(sorted(spec.graph.nodes), dtype=np.int64)
+        homes = all_buses[all_buses != self.station]
+        homes = homes if len(homes) else all_buses
+        self.households = HouseholdState.draw(self.counts, pop.households, homes, rng)
+        self.evs = EVState.draw(self.counts.evs, pop.evs, self.households.bus, homes,
+                                spec.step_minutes, rng)
+        self.providers = ProviderState.create(self.counts.providers, pop.providers,
+                                              self.station)
+        self.wallets = Wallets.create(np.concatenate([
+            np.full(self.counts.households, pop.households.wallet_coins),
+            np.full(self.counts.evs, pop.evs.wallet_coins),
+            np.full(self.counts.providers, pop.providers.wallet_coins),
+        ]))
+        self.identities = [Identity.derive(spec.run_seed, f"agent/{spec.id_offset + row}")
+                           for row in range(self.counts.total)]
+        self.public_keys = [identity.public_hex for identity in self.identities]
+        self._place_agents()
+        self._step = -1
+        self._hour = 0.0
+        n = self.counts.total
+        self.sample_rows = np.unique(np.linspace(0, n - 1, min(spec.sample_size, n)).astype(
+            np.int64)) if n and spec.sample_size > 0 else np.zeros(0, dtype=np.int64)
+
+    # ------------------------------------------------------------------ setup
+    def _place_agents(self) -> None:
+        space, ids = self.world.space, self.identities
+        h, e = self.counts.households, self.counts.evs
+        self.prosumers = [Prosumer(self.world, self, i, space[int(bus)], ids[i])
+                          for i, bus in enumerate(self.households.bus)]
+        self.vehicles = [ElectricVehicle(self.world, self, j, space[int(bus)], ids[h + j])
+                         for j, bus in enumerate(self.evs.home_bus)]
+        self.service_providers = [
+            ServiceProvider(self.world, self, k, space[int(bus)], ids[h + e + k])
+            for k, bus in enumerate(self.providers.bus)]
+        self.aggregator = Aggregator(self.world, self, space[self.station])
+
+    @property
+    def genesis_balances_micro(self) -> dict[str, int]:
+        """Public key -> genesis balance of every wallet holder of the area."""
+        return dict(zip(self.public_keys, self.wallets.wallet_micro.tolist(), strict=True))
+
+    # ------------------------------------------------------------------ acting
+    def act_households(self, rows: int | slice) -> None:
+        """Net load against PV and battery, self-consumption first (one row or all)."""
+        hh, params = self.households, self.spec.population.households
+        net = hh.load_kwh[rows] - hh.pv_kwh[rows]
+        low, high = params.battery_soc_bounds
+        charge, discharge, soc = battery_dispatch(
+            net, hh.soc_kwh[rows], hh.battery_capacity_kwh[rows], params.battery_power_kw,
+            self.dt_h, params.battery_efficiency, low, high)
+        hh.charge_kwh[rows], hh.discharge_kwh[rows], hh.soc_kwh[rows] = charge, discharge, soc
+        hh.net_kwh[rows] = net + charge - discharge
+
+    def act_evs(self, rows: int | slice) -> None:
+        """Drive while away, charge when plugged in, and move on the graph (one row or all)."""
+        ev, params = self.evs, self.spec.population.evs
+        step_of_day = self._step % self.steps_per_day
+        plugged = ~((ev.depart_step[rows] <= step_of_day) & (step_of_day < ev.arrive_step[rows]))
+        charge_wh, driven, soc = ev_energy(
+            plugged, ev.drive_kwh_per_step[rows], ev.soc_kwh[rows], ev.capacity_kwh[rows],
+            params.charge_power_kw, self.dt_h, params.charge_efficiency, params.target_soc)
+        moved = np.flatnonzero(np.atleast_1d(plugged != ev.plugged[rows]))
+        ev.plugged[rows], ev.charge_wh[rows], ev.driven_kwh[rows], ev.soc_kwh[rows] = (
+            plugged, charge_wh, driven, soc)
+        indices = np.atleast_1d(np.arange(len(ev.soc_kwh))[rows])
+        for j in indices[moved]:
+            bus = ev.home_bus[j] if ev.plugged[j] else ev.work_bus[j]
+            self.vehicles[j].move_to(self.world.space[int(bus)])
+
+    # ------------------------------------------------------------------ one step
+    def decide(self, step: int) -> AreaDecision:
+        """Physics, bidding, signed orders and local clearing for ``step``."""
+        self._step = step
+        self._hour = float(step_mid_hours(step % self.steps_per_day, self.spec.step_minutes))
+        ctx = self.market_context(step)
+        self._draw_exogenous()
+        if self.spec.agent_path == "vectorized":
+            self.act_households(slice(None))
+            self.act_evs(slice(None))
+        else:
+            for kind in (Prosumer, ElectricVehicle, ServiceProvider):
+                if kind in self.world.agent_types:
+                    self.world.agents_by_type[kind].shuffle_do("step")
+        book, rejected = self._collect_orders(step, ctx)
+        self._charge_grid_only_cost(book, ctx)
+        result = self.spec.market.clear(book, ctx)
+        return AreaDecision(
+            area_id=self.spec.area_id, local_trades=result.trades,
+            residual=residual_book(book, result), energy_kwh=self._energy_totals(),
+            orders=len(book) + rejected, orders_rejected=rejected)
+
+    def market_context(self, step: int) -> MarketContext:
+        """Tariffs in force during ``step``."""
+        hour = float(step_mid_hours(step % self.steps_per_day, self.spec.step_minutes))
+        tariff = self.spec.tariff
+        return MarketContext(step=step, tariff=float(tariff.retail_price(hour)),
+                             feed_in_tariff=tariff.feed_in_coins_per_kwh)
+
+    def _draw_exogenous(self) -> None:
+        """This step's weather and demand noise, drawn in a fixed order from the area rng."""
+        rng, hh, params = self.world.rng, self.households, self.spec.population.households
+        cloud_factor = rng.uniform(0.7, 1.0)
+        sigma = params.load_noise_sigma
+        noise = rng.lognormal(-0.5 * sigma**2, sigma, size=len(hh.mean_load_kw))
+        hh.load_kwh[:] = hh.mean_load_kw * residential_load_shape(self._hour) * noise * self.dt_h
+        hh.pv_kwh[:] = hh.pv_peak_kw * clear_sky_pv_shape(self._hour) * cloud_factor * self.dt_h
+
+    def _collect_orders(self, step: int, ctx: MarketContext) -> tuple[OrderBook, int]:
+        """Every agent's order for the step, signed, verified by the aggregator."""
+        hh, ev, pv = self.households, self.evs, self.providers
+        params = self.spec.population.providers
+        net_wh = np.rint(hh.net_kwh * 1000.0).astype(np.int64)
+        h_rows = np.flatnonzero(net_wh != 0)
+        h_buy = net_wh[h_rows] > 0
+        h_price = limit_price(np.where(h_buy, hh.bid_markup[h_rows], hh.ask_markup[h_rows]),
+                              ctx.tariff, ctx.feed_in_tariff)
+        e_rows = np.flatnonzero(ev.charge_wh > 0)
+        e_price = limit_price(ev.bid_markup[e_rows], ctx.tariff, ctx.feed_in_tariff)
+        block_wh, block_price = generator_offer_blocks(
+            params.capacity_kw, self.dt_h, params.cost_quadratic_coins_per_kwh2,
+            params.cost_linear_coins_per_kwh, params.offer_blocks)
+        n_blocks = params.offer_blocks if block_wh > 0 else 0
+        p_rows = np.repeat(np.arange(self.counts.providers), n_blocks)
+        h_count, e_count = self.counts.households, self.counts.evs
+        wallet_row = np.concatenate([h_rows, h_count + e_rows, h_count + e_count + p_rows])
+        side = np.concatenate([np.where(h_buy, BUY, SELL), np.full(len(e_rows), BUY),
+                               np.full(len(p_rows), SELL)]).astype(np.int8)
+        quantity = np.concatenate([np.abs(net_wh[h_rows]), ev.charge_wh[e_rows],
+                                   np.full(len(p_rows), block_wh)]).astype(np.int64)
+        price = np.concatenate([h_price, e_price, np.tile(block_price, self.counts.providers)
+                                if n_blocks else np.zeros(0)])
+        dispatchable = np.concatenate([np.zeros(len(h_rows) + len(e_rows), dtype=bool),
+                                       np.ones(len(p_rows), dtype=bool)])
+        agent = self.spec.id_offset + wallet_row
+        valid = np.ones(len(agent), dtype=bool)
+        if self.spec.sign_orders and len(agent):
+            messages = order_messages(self.spec.area_id, step, agent, side, quantity,
+                                      price_micro(price))
+            signatures = sign_orders([self.identities[r] for r in wallet_row], messages)
+            valid = verify_orders([self.public_keys[r] for r in wallet_row], messages,
+                                  signatures)
+        book = OrderBook.from_columns(
+            agent=agent, side=side, quantity_wh=quantity, limit_price=price,
+            area=np.full(len(agent), self.spec.area_id), dispatchable=dispatchable)
+        rejected = int((~valid).sum())
+        self.aggregator.orders_received += len(agent)
+        self.aggregator.orders_rejected += rejected
+        return (book.take(valid) if rejected else book), rejected
+
+    def _charge_grid_only_cost(self, book: OrderBook, ctx: MarketContext) -> None:
+        """Add what this step's energy would cost with the grid operator alone."""
+        rows = book.agent - self.spec.id_offset
+        buy = book.side == BUY
+        exported = (~buy) & (~book.dispatchable)
+        cost = np.zeros(len(rows), dtype=np.int64)
+        cost[buy] = payment_micro(book.quantity_wh[buy], price_micro(ctx.tariff))
+        cost[exported] = -payment_micro(book.quantity_wh[exported],
+                                        price_micro(ctx.feed_in_tariff))
+        np.add.at(self.wallets.grid_only_cost_micro, rows, cost)
+
+    def _energy_totals(self) -> dict[str, float]:
+        hh, ev = self.households, self.evs
+        eta = self.spec.population.households.battery_efficiency
+        return {
+            "load_kwh": float(hh.load_kwh.sum()),
+            "pv_kwh": float(hh.pv_kwh.sum()),
+            "battery_charge_kwh": float(hh.charge_kwh.sum()),
+            "battery_discharge_kwh": float(hh.discharge_kwh.sum()),
+            "battery_loss_kwh": float((hh.charge_kwh * (1 - eta)).sum()
+                                      + (hh.discharge_kwh * (1 / eta - 1)).sum()),
+            "battery_stored_kwh": float(hh.soc_kwh.sum()),
+            "ev_charge_kwh": float(ev.charge_wh.sum() / 1000.0),
+            "ev_drive_kwh": float(ev.driven_kwh.sum()),
+            "ev_stored_kwh": float(ev.soc_kwh.sum()),
+            "evs_plugged": float(ev.plugged.sum()),
+            "household_net_kwh": float(hh.net_kwh.sum()),
+        }
+
+    # ------------------------------------------------------------------ settlement
+    def settle(self, batch: SettlementBatch) -> tuple[list[SignedTransaction], dict]:
+        """Sign the area's payments for a step and book payments and receipts.
+
+        Returns:
+            The signed transactions in trade-id order, and this step's sample of agent
+            state (columns of equal length) for ``agents.parquet``.
+        """
+        offset, wallets = self.spec.id_offset, self.wallets
+        payer_rows = batch.payer - offset
+        signed = []
+        for i, row in enumerate(payer_rows.tolist()):
+            nonce = int(wallets.nonce[row])
+            wallets.nonce[row] = nonce + 1
+            tx = Transaction(
+                chain_id=self.spec.chain_id, sender=self.public_keys[row],
+                receiver=batch.receiver_key[i], amount=int(batch.amount_micro[i]), nonce=nonce,
+                kind=batch.kind[i],
+                payload={"trade_id": int(batch.trade_id[i]), "step": batch.step,
+                         "energy_wh": int(batch.energy_wh[i]),
+                         "price_micro_per_kwh": int(batch.price_micro[i])},
+                timestamp_ms=batch.timestamp_ms)
+            signed.append(sign_transaction(self.identities[row], tx))
+        np.subtract.at(wallets.wallet_micro, payer_rows, batch.amount_micro)
+        np.add.at(wallets.paid_micro, payer_rows, batch.amount_micro)
+        receipt_rows = batch.receipt_agent - offset
+        np.add.at(wallets.wallet_micro, receipt_rows, batch.receipt_micro)
+        np.add.at(wallets.received_micro, receipt_rows, batch.receipt_micro)
+        first_provider = self.counts.households + self.counts.evs
+        self.providers.sold_wh[:] = 0
+        is_provider = receipt_rows >= first_provider
+        np.add.at(self.providers.sold_wh, receipt_rows[is_provider] - first_provider,
+                  batch.receipt_energy_wh[is_provider])
+        return signed, self.sample()
+
+    def sample(self) -> dict[str, np.ndarray]:
+        """State of the sampled agents after the current step."""
+        rows = self.sample_rows
+        h = self.counts.households
+        net = np.concatenate([self.households.net_kwh, self.evs.charge_wh / 1000.0,
+                              -self.providers.sold_wh / 1000.0])
+        soc = np.concatenate([self.households.soc_kwh, self.evs.soc_kwh,
+                              np.zeros(self.counts.providers)])
+        return {
+            "step": np.full(len(rows), self._step, dtype=np.int64),
+            "agent": self.spec.id_offset + rows,
+            "net_kwh": net[rows],
+            "soc_kwh": soc[rows],
+            "wallet_coins": self.wallets.wallet_micro[rows] / 1_000_000,
+            "plugged_in": np.concatenate([np.zeros(h, bool), self.evs.plugged,
+                                          np.zeros(self.counts.providers, bool)])[rows],
+        }

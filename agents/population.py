@@ -1,0 +1,239 @@
+"""Who lives on the grid: counts and parameter distributions per agent kind.
+
+Ranges written ``[low, high]`` are drawn uniformly per agent from the area's random
+generator. Each default names its source; numbers marked "assumption" are ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.params import ParameterError, check, check_interval, check_range
+
+
+@dataclass(frozen=True)
+class HouseholdParams:
+    """Residential prosumers and consumers.
+
+    Attributes:
+        mean_load_kw: Range of a household's mean demand (assumption: 7-19 kWh/day,
+            typical residential consumption).
+        load_noise_sigma: Log-normal step-to-step demand noise (assumption).
+        pv_peak_kw: Rated rooftop PV power; 5 kW is seed 004 §4.1.
+        battery_capacity_kwh: Battery size; 5 kWh (5,000 Wh) is seed 004 §4.1.
+        battery_power_kw: Charge and discharge power limit (seed 004 Eq. 9;
+            assumption 0.5 C).
+        battery_efficiency: One-way charge and discharge efficiency (seed 003 Eq. 9-10;
+            assumption 0.95).
+        battery_soc_bounds: Allowed state of charge as fractions of capacity (seed 004
+            Eq. 10; assumption [0.1, 0.9]).
+        battery_initial_soc: Initial state of charge, fraction of capacity; also the
+            end-of-day floor the agents issue will enforce (seed 004 Eq. 11).
+        ask_markup: Seller's asking price as a fraction of the way from the feed-in
+            tariff to the retail tariff (assumption; seed 004 §3.3.1 is rebuilt later).
+        bid_markup: Buyer's bid on the same scale (assumption).
+        wallet_coins: Genesis balance of each household wallet (assumption).
+    """
+
+    mean_load_kw: tuple[float, float] = (0.3, 0.8)
+    load_noise_sigma: float = 0.15
+    pv_peak_kw: float = 5.0
+    battery_capacity_kwh: float = 5.0
+    battery_power_kw: float = 2.5
+    battery_efficiency: float = 0.95
+    battery_soc_bounds: tuple[float, float] = (0.1, 0.9)
+    battery_initial_soc: float = 0.5
+    ask_markup: tuple[float, float] = (0.1, 0.6)
+    bid_markup: tuple[float, float] = (0.4, 0.9)
+    wallet_coins: float = 1000.0
+
+    def __post_init__(self) -> None:
+        _freeze_pairs(self, "mean_load_kw", "battery_soc_bounds", "ask_markup", "bid_markup")
+        check_interval(self.mean_load_kw, "mean_load_kw", low=0.0)
+        check_range(self.load_noise_sigma, "load_noise_sigma", 0.0, 2.0)
+        check_range(self.pv_peak_kw, "pv_peak_kw", 0.0)
+        check_range(self.battery_capacity_kwh, "battery_capacity_kwh", 0.0)
+        check_range(self.battery_power_kw, "battery_power_kw", 0.0)
+        check_range(self.battery_efficiency, "battery_efficiency", 0.0, 1.0, low_open=True)
+        low, high = check_interval(self.battery_soc_bounds, "battery_soc_bounds", 0.0, 1.0)
+        check(low <= self.battery_initial_soc <= high, "battery_initial_soc",
+              f"within battery_soc_bounds [{low}, {high}]", self.battery_initial_soc)
+        check_interval(self.ask_markup, "ask_markup", 0.0, 1.0)
+        check_interval(self.bid_markup, "bid_markup", 0.0, 1.0)
+        check_range(self.wallet_coins, "wallet_coins", 0.0)
+
+
+@dataclass(frozen=True)
+class EVParams:
+    """Electric vehicles that leave in the morning and plug in when back.
+
+    Attributes:
+        battery_kwh: Battery capacity range; 12-36 kWh is seed 000 §4.2.
+        charge_power_kw: Charger power limit (assumption: a 7.2 kW home/station charger).
+        charge_efficiency: Charging efficiency (assumption).
+        initial_soc: Range of the state of charge at the start of the day.
+        target_soc: State of charge a plugged-in EV charges up to.
+        departure_h: Range of departure times, hours after midnight.
+        arrival_h: Range of arrival times; each EV is away from departure to arrival.
+        trip_kwh: Range of the energy driven per day (assumption; the agents issue
+            derives it from trips on the graph, seed 000 Eq. 4).
+        bid_markup: Charging bid between feed-in and retail price (assumption).
+        wallet_coins: Genesis balance of each EV wallet (assumption).
+    """
+
+    battery_kwh: tuple[float, float] = (12.0, 36.0)
+    charge_power_kw: float = 7.2
+    charge_efficiency: float = 0.9
+    initial_soc: tuple[float, float] = (0.3, 0.6)
+    target_soc: float = 0.9
+    departure_h: tuple[float, float] = (7.0, 9.0)
+    arrival_h: tuple[float, float] = (16.0, 19.0)
+    trip_kwh: tuple[float, float] = (3.0, 10.0)
+    bid_markup: tuple[float, float] = (0.5, 1.0)
+    wallet_coins: float = 1000.0
+
+    def __post_init__(self) -> None:
+        _freeze_pairs(self, "battery_kwh", "initial_soc", "departure_h", "arrival_h",
+                      "trip_kwh", "bid_markup")
+        check_interval(self.battery_kwh, "battery_kwh", low=0.0)
+        check(self.battery_kwh[0] > 0, "battery_kwh", "a pair with lower > 0",
+              list(self.battery_kwh))
+        check_range(self.charge_power_kw, "charge_power_kw", 0.0)
+        check_range(self.charge_efficiency, "charge_efficiency", 0.0, 1.0, low_open=True)
+        check_interval(self.initial_soc, "initial_soc", 0.0, 1.0)
+        check_range(self.target_soc, "target_soc", 0.0, 1.0)
+        _, latest_departure = check_interval(self.departure_h, "departure_h", 0.0, 24.0)
+        earliest_arrival, _ = check_interval(self.arrival_h, "arrival_h", 0.0, 24.0)
+        check(earliest_arrival > latest_departure, "arrival_h",
+              f"later than every departure (departure_h upper = {latest_departure})",
+              list(self.arrival_h))
+        check_interval(self.trip_kwh, "trip_kwh", low=0.0)
+        check_interval(self.bid_markup, "bid_markup", 0.0, 1.0)
+        check_range(self.wallet_coins, "wallet_coins", 0.0)
+
+
+@dataclass(frozen=True)
+class ProviderParams:
+    """Service providers: a charging station with its own generator.
+
+    The generator's cost for ``s`` kWh in one step is ``c1 s^2 + c2 s`` (the cost
+    shape of seed 001 ch. 4); it offers its capacity in blocks priced at the marginal
+    cost ``2 c1 s + c2`` of each block's midpoint, and produces only what it sells.
+
+    Attributes:
+        capacity_kw: Generator capacity (assumption).
+        cost_quadratic_coins_per_kwh2: c1 (assumption, scaled to coins).
+        cost_linear_coins_per_kwh: c2 (assumption: a small gas or diesel genset,
+            dearer than the feed-in tariff, so it sells when households are short).
+        offer_blocks: Number of price blocks the capacity is offered in.
+        wallet_coins: Genesis balance of the provider's wallet.
+    """
+
+    capacity_kw: float = 50.0
+    cost_quadratic_coins_per_kwh2: float = 0.004
+    cost_linear_coins_per_kwh: float = 0.14
+    offer_blocks: int = 4
+    wallet_coins: float = 100.0
+
+    def __post_init__(self) -> None:
+        check_range(self.capacity_kw, "capacity_kw", 0.0)
+        check_range(self.cost_quadratic_coins_per_kwh2, "cost_quadratic_coins_per_kwh2", 0.0)
+        check_range(self.cost_linear_coins_per_kwh, "cost_linear_coins_per_kwh", 0.0)
+        check(isinstance(self.offer_blocks, int) and self.offer_blocks >= 1, "offer_blocks",
+              "an integer >= 1", self.offer_blocks)
+        check_range(self.wallet_coins, "wallet_coins", 0.0)
+
+
+@dataclass(frozen=True)
+class AreaCounts:
+    """How many agents of each kind live in one station area."""
+
+    households: int
+    with_pv: int
+    with_battery: int
+    evs: int
+    providers: int
+
+    @property
+    def total(self) -> int:
+        """Agents in the area that hold a wallet (aggregator excluded)."""
+        return self.households + self.evs + self.providers
+
+
+@dataclass(frozen=True)
+class Population:
+    """The population of the whole grid.
+
+    Attributes:
+        size: Number of households in the whole grid, spread evenly over the areas.
+        evs_per_household: EVs per household (issue default: 10 EVs per 40 households).
+        providers_per_area: Service providers (charging stations) per station area.
+        pv_share: Share of households with rooftop PV (issue default: half).
+        battery_share_of_pv: Share of the PV households that also have a battery
+            (issue default: a third).
+        grid_operator_wallet_coins: Genesis balance of the grid operator.
+        households: Household parameters.
+        evs: EV parameters.
+        providers: Service-provider parameters.
+    """
+
+    size: int = 80
+    evs_per_household: float = 0.25
+    providers_per_area: int = 1
+    pv_share: float = 0.5
+    battery_share_of_pv: float = 1 / 3
+    grid_operator_wallet_coins: float = 10_000_000.0
+    households: HouseholdParams = field(default_factory=HouseholdParams)
+    evs: EVParams = field(default_factory=EVParams)
+    providers: ProviderParams = field(default_factory=ProviderParams)
+
+    def __post_init__(self) -> None:
+        check(isinstance(self.size, int) and self.size >= 1, "size", "an integer >= 1",
+              self.size)
+        check_range(self.evs_per_household, "evs_per_household", 0.0, 100.0)
+        check(isinstance(self.providers_per_area, int) and self.providers_per_area >= 0,
+              "providers_per_area", "an integer >= 0", self.providers_per_area)
+        check_range(self.pv_share, "pv_share", 0.0, 1.0)
+        check_range(self.battery_share_of_pv, "battery_share_of_pv", 0.0, 1.0)
+        check_range(self.grid_operator_wallet_coins, "grid_operator_wallet_coins", 0.0)
+        for name, kind in (("households", HouseholdParams), ("evs", EVParams),
+                           ("providers", ProviderParams)):
+            object.__setattr__(self, name, _build(kind, getattr(self, name), name))
+
+    def area_counts(self, n_areas: int) -> list[AreaCounts]:
+        """Split the population over ``n_areas`` station areas, area 0 first.
+
+        Households are spread as evenly as possible (the first ``size % n_areas`` areas
+        get one more); the other kinds follow the configured ratios per area.
+        """
+        counts = []
+        for area in range(n_areas):
+            households = self.size // n_areas + (1 if area < self.size % n_areas else 0)
+            with_pv = round(households * self.pv_share)
+            counts.append(AreaCounts(
+                households=households,
+                with_pv=with_pv,
+                with_battery=round(with_pv * self.battery_share_of_pv),
+                evs=round(households * self.evs_per_household),
+                providers=self.providers_per_area,
+            ))
+        return counts
+
+
+def _build(kind: type, value: Any, prefix: str) -> Any:
+    """Build a nested parameter dataclass from a mapping, prefixing errors."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(**dict(value))
+    except ParameterError as error:
+        raise error.within(prefix) from None
+    except TypeError as error:
+        raise ParameterError(prefix, f"a mapping of {kind.__name__} fields", str(error)) from None
+
+
+def _freeze_pairs(obj: Any, *names: str) -> None:
+    """Store list-valued range parameters as tuples so the dataclass stays hashable."""
+    for name in names:
+        object.__setattr__(obj, name, tuple(getattr(obj, name)))

@@ -1,0 +1,63 @@
+"""The grid operator's prices: a time-of-use retail tariff and a feed-in tariff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.params import check
+
+
+@dataclass(frozen=True)
+class TimeOfUseTariff:
+    """Three-band time-of-use retail tariff plus a flat feed-in tariff.
+
+    The band structure (peak 16:00-20:00, day 07:00-16:00, off-peak otherwise) is the
+    weekday structure of seed 001, Table 3.1. The thesis gives no prices for the bands,
+    so the defaults are ours, set near Australian retail prices (the setting of seed
+    004). The feed-in tariff of 0.10 coins/kWh is seed 004 §4.1 ("about 10 cents/kWh");
+    one coin stands for one currency unit (a dollar).
+
+    Attributes:
+        off_peak_coins_per_kwh: Retail price outside the day and peak bands.
+        day_coins_per_kwh: Retail price from ``day_start_h`` to ``peak_start_h``.
+        peak_coins_per_kwh: Retail price from ``peak_start_h`` to ``peak_end_h``.
+        feed_in_coins_per_kwh: Price the grid operator pays for exported energy.
+        day_start_h: Start of the day band, hours after midnight.
+        peak_start_h: Start of the peak band.
+        peak_end_h: End of the peak band.
+    """
+
+    off_peak_coins_per_kwh: float = 0.12
+    day_coins_per_kwh: float = 0.20
+    peak_coins_per_kwh: float = 0.30
+    feed_in_coins_per_kwh: float = 0.10
+    day_start_h: float = 7.0
+    peak_start_h: float = 16.0
+    peak_end_h: float = 20.0
+
+    def __post_init__(self) -> None:
+        check(self.feed_in_coins_per_kwh >= 0, "feed_in_coins_per_kwh", ">= 0",
+              self.feed_in_coins_per_kwh)
+        for name in ("off_peak_coins_per_kwh", "day_coins_per_kwh", "peak_coins_per_kwh"):
+            value = getattr(self, name)
+            check(value >= self.feed_in_coins_per_kwh, name,
+                  f">= feed_in_coins_per_kwh ({self.feed_in_coins_per_kwh})", value)
+        check(0 <= self.day_start_h <= self.peak_start_h <= self.peak_end_h <= 24,
+              "day_start_h", "0 <= day_start_h <= peak_start_h <= peak_end_h <= 24",
+              (self.day_start_h, self.peak_start_h, self.peak_end_h))
+
+    def retail_price(self, hour_of_day: float | np.ndarray) -> float | np.ndarray:
+        """Retail price in coins/kWh at ``hour_of_day`` (0 <= h < 24)."""
+        hour = np.asarray(hour_of_day, dtype=float) % 24.0
+        price = np.where(
+            (hour >= self.peak_start_h) & (hour < self.peak_end_h),
+            self.peak_coins_per_kwh,
+            np.where(
+                (hour >= self.day_start_h) & (hour < self.peak_start_h),
+                self.day_coins_per_kwh,
+                self.off_peak_coins_per_kwh,
+            ),
+        )
+        return float(price) if price.ndim == 0 else price

@@ -1,0 +1,66 @@
+"""Turn a composed Hydra config into a ready-to-run model: the one place plug-ins are built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hydra.utils
+from hydra.errors import InstantiationException
+from omegaconf import DictConfig
+
+from agents.model import GridModel
+from agents.params import ParameterError
+from experiments.errors import ConfigError
+
+# Where the model's own constructor parameters live in the config.
+MODEL_KEYS = {
+    "step_minutes": "time.step_minutes",
+    "steps": "time.steps",
+    "n_validators": "chain.n_validators",
+    "agent_path": "simulation.agent_path",
+    "seed": "seed",
+}
+
+
+def instantiate_group(cfg: DictConfig, key: str) -> Any:
+    """Instantiate ``cfg[key]``; a bad value becomes a ConfigError naming ``key.param``."""
+    try:
+        return hydra.utils.instantiate(cfg[key])
+    except InstantiationException as error:
+        cause = error.__cause__
+        if isinstance(cause, ParameterError):
+            raise ConfigError(f"{key}.{cause}") from None
+        if isinstance(cause, (ValueError, TypeError)):
+            raise ConfigError(f"{key}.{cause}") from None
+        raise
+
+
+def build(cfg: DictConfig) -> GridModel:
+    """Build every plug-in from ``cfg`` and the model that wires them together.
+
+    Raises:
+        ConfigError: A value is out of range or settings contradict each other; the
+            message names the config key and the allowed values.
+    """
+    parts = {key: instantiate_group(cfg, key)
+             for key in ("market", "chain", "grid", "population", "runtime", "tariff")}
+    if parts["population"].size < parts["grid"].n_areas:
+        raise ConfigError(
+            f"population.size must be >= grid.n_areas ({parts['grid'].n_areas}) so every "
+            f"station area has a household (got {parts['population'].size})")
+    simulation = cfg.simulation
+    if simulation.agent_path not in ("vectorized", "per_agent"):
+        raise ConfigError("simulation.agent_path must be one of 'vectorized', 'per_agent' "
+                          f"(got {simulation.agent_path!r})")
+    if cfg.output.agents_sample < 0:
+        raise ConfigError(f"output.agents_sample must be >= 0 (got {cfg.output.agents_sample})")
+    try:
+        return GridModel(
+            market=parts["market"], consensus=parts["chain"], grid=parts["grid"],
+            population=parts["population"], tariff=parts["tariff"], runtime=parts["runtime"],
+            seed=cfg.seed, step_minutes=cfg.time.step_minutes, steps=cfg.time.steps,
+            chain_id=simulation.chain_id, agent_path=simulation.agent_path,
+            sign_orders=simulation.sign_orders, agents_sample=cfg.output.agents_sample)
+    except ParameterError as error:
+        key = MODEL_KEYS.get(error.key, error.key)
+        raise ConfigError(f"{key} must be {error.allowed} (got {error.got!r})") from None

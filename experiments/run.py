@@ -1,0 +1,176 @@
+"""The ``gridledger`` command: run one simulation (or a Hydra sweep of them).
+
+Usage::
+
+    gridledger                                   # the default day
+    gridledger market=grid_only population.size=200
+    gridledger -m population.size=50,100,200     # a sweep, one run dir per job
+    python -m experiments.run ...                # the same
+
+Each run writes its results into Hydra's run directory (``outputs/DATE/TIME`` or
+``multirun/DATE/TIME/N``): see the README for what each file holds.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from tqdm import tqdm
+
+from agents.accounting import summarize
+from agents.model import KIND_NAMES, GridModel
+from agents.settlement import TRADE_KINDS
+from chain.export import write_ledger
+from experiments.build import build
+from experiments.errors import ConfigError, check_group_overrides, describe
+from experiments.outputs import clean_floats, write_json, write_parquet
+from experiments.schema import register_schemas
+
+register_schemas()
+
+
+def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Build the model from ``cfg``, run it and write every result file into ``run_dir``.
+
+    Raises:
+        ConfigError: The config cannot run (raised before the first step).
+    """
+    started = time.perf_counter()
+    model = build(cfg)
+    built = time.perf_counter()
+    progress = cfg.output.progress
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        with tqdm(total=model.n_steps, desc="simulating", unit="step",
+                  disable=not progress) as bar:
+            model.run(bar)
+        simulated = time.perf_counter()
+        summary = summarize(model)
+        write_results(model, run_dir)
+    finally:
+        model.runtime.close()
+    finished = time.perf_counter()
+    summary = {
+        "seed": cfg.seed,
+        "market": getattr(model.market, "name", type(model.market).__name__),
+        "consensus": model.consensus.name,
+        "runtime": model.runtime.name,
+        **summary,
+        "wall_time_s": {"build": built - started, "simulate": simulated - built,
+                        "write": finished - simulated, "total": finished - started},
+        "versions": _versions(),
+        "overrides": _overrides(),
+    }
+    write_json(run_dir / "summary.json", clean_floats(summary))
+    return summary
+
+
+def write_results(model: GridModel, run_dir: Path) -> None:
+    """model.parquet, agents.parquet, trades.parquet and the ledger export."""
+    frame = model.datacollector.get_model_vars_dataframe()
+    write_parquet(run_dir / "model.parquet", frame[frame["step"] >= 0].reset_index(drop=True))
+    agents = _frame(model.agent_log)
+    if len(agents):
+        agents.insert(2, "kind", pd.Categorical.from_codes(
+            model.agent_kind[agents["agent"]], categories=list(KIND_NAMES)))
+        agents.insert(3, "area", model.agent_area[agents["agent"]])
+    write_parquet(run_dir / "agents.parquet", agents)
+    trades = _frame(model.trade_log)
+    if len(trades):
+        trades["kind"] = pd.Categorical.from_codes(trades["kind"], categories=list(TRADE_KINDS))
+        trades = trades.rename(columns={"price": "price_coins_per_kwh"})
+    write_parquet(run_dir / "trades.parquet", trades)
+    write_ledger(run_dir, [model.chain])
+
+
+def _frame(log: list[dict]) -> pd.DataFrame:
+    if not log:
+        return pd.DataFrame()
+    return pd.concat([pd.DataFrame(part) for part in log], ignore_index=True)
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("gridledger", "mesa", "numpy", "hydra-core", "ray", "cryptography"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _overrides() -> list[str]:
+    try:
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:
+        return []
+
+
+@hydra.main(version_base="1.3", config_path="pkg://conf", config_name="config")
+def app(cfg: DictConfig) -> None:
+    """The Hydra task: one run into Hydra's output directory."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        summary = run_simulation(cfg, run_dir)
+    except ConfigError as error:
+        _remove_if_empty(run_dir)
+        print(f"gridledger: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    _report(summary, run_dir)
+
+
+def _report(summary: dict[str, Any], run_dir: Path) -> None:
+    energy = summary["energy_kwh"]
+    household = summary["costs_coins"].get("household", {})
+    print(f"gridledger: {summary['counts']['steps']} steps, market={summary['market']}, "
+          f"chain={summary['consensus']}, runtime={summary['runtime']}")
+    print(f"  P2P traded {summary['p2p_kwh']:.1f} kWh "
+          f"({100 * summary['p2p_share_of_purchases']:.1f}% of purchases); "
+          f"grid import {energy.get('grid_import_kwh', 0):.1f} kWh, "
+          f"export {energy.get('grid_export_kwh', 0):.1f} kWh")
+    if household:
+        print(f"  household cost {household['mean_cost']:.3f} coins/day vs grid-only "
+              f"{household['mean_grid_only_cost']:.3f}")
+    head = next(iter(summary["ledger_head"].values()))
+    print(f"  {summary['counts']['transactions']} transactions in {summary['counts']['blocks']} "
+          f"blocks, ledger head {head[:16]}...")
+    print(f"  wall time {summary['wall_time_s']['total']:.2f} s; results in {run_dir}")
+
+
+def _remove_if_empty(run_dir: Path) -> None:
+    """Drop a run dir that holds nothing but Hydra's bookkeeping (the run never started)."""
+    if run_dir.is_dir() and all(p.name == ".hydra" or p.suffix == ".log"
+                                for p in run_dir.iterdir()):
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def main() -> None:
+    """Console entry point: Hydra's CLI, with config errors reported on one line (exit 2)."""
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let errors reach us, not Hydra's printer
+    try:
+        check_group_overrides(sys.argv[1:])
+        app()
+    except ConfigError as error:
+        print(f"gridledger: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except (HydraException, OmegaConfBaseException) as error:
+        print(f"gridledger: error: {describe(error)}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
