@@ -1,0 +1,55 @@
+"""The clearing-mechanism interface and the registry of implementations.
+
+A mechanism is a pure, deterministic function of an order book and the step's
+market context; the grid settlement of what it leaves unmatched is done
+separately by :func:`market.grid.settle_with_grid`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
+
+from market.book import OrderBook
+from market.context import MarketContext
+from market.grid_only import GridOnly
+from market.result import ClearingResult
+from market.sorted_pairing import SortedPairing
+
+
+@runtime_checkable
+class Mechanism(Protocol):
+    """A market-clearing mechanism.
+
+    Attributes:
+        name: Registry name of the mechanism.
+    """
+
+    name: str
+
+    def clear(self, book: OrderBook, ctx: MarketContext) -> ClearingResult:
+        """Match the orders of ``book``; must be pure and deterministic."""
+        ...
+
+
+MECHANISMS: Mapping[str, type] = MappingProxyType(
+    {
+        SortedPairing.name: SortedPairing,
+        GridOnly.name: GridOnly,
+    }
+)
+"""Read-only registry: mechanism name -> class."""
+
+
+def make_mechanism(name: str, **params: Any) -> Mechanism:
+    """Instantiate the registered mechanism ``name`` with ``params``.
+
+    Raises:
+        ValueError: If ``name`` is not registered (the message lists the known names).
+    """
+    if name not in MECHANISMS:
+        known = ", ".join(repr(n) for n in sorted(MECHANISMS))
+        raise ValueError(f"unknown mechanism {name!r}; known: {known}")
+    mechanism: Mechanism = MECHANISMS[name](**params)
+    return mechanism
