@@ -56,8 +56,7 @@ def summarize(model: GridModel) -> dict[str, Any]:
             "orders": int(totals.get("orders", 0)),
             "orders_rejected": int(totals.get("orders_rejected", 0)),
             "trades": int(totals.get("trades", 0)),
-            "transactions": int(chain.ledger_tx_count()) if hasattr(chain, "ledger_tx_count")
-            else int(sum(len(b.transactions) for b in chain.blocks)),
+            "transactions": int(sum(block.n_tx for block in chain.blocks)),
             "transactions_rejected": int(totals.get("transactions_rejected", 0)),
             "blocks": chain.ledger.height,
         },

@@ -287,8 +287,8 @@ class GridModel(mesa.Model):
         """Seal blocks until the mempool is empty (bounded by its size)."""
         period_ms = int(round(self.consensus.block_period_s * 1000))
         now = self.n_steps * self.step_ms
-        for _ in range(int(self.chain.metrics()["mempool_size"]) + 1):
-            if not self.chain.metrics()["mempool_size"]:
+        for _ in range(len(self.chain.mempool) + 1):
+            if not len(self.chain.mempool):
                 break
             now += period_ms
             for block in self.chain.advance_to(now):

@@ -139,3 +139,18 @@ def test_peer_market_saves_households_money_against_grid_only(tmp_path):
     assert p2p["p2p_kwh"] > 0
     assert (p2p["costs_coins"]["household"]["total_cost"]
             < grid["costs_coins"]["household"]["total_cost"])
+
+
+def test_truncated_copy_fails_against_summary_head(short_run, tmp_path):
+    """Dropping the last block leaves a valid shorter chain; summary.json's head catches it."""
+    run_dir, _ = short_run
+    copy = tmp_path / "truncated"
+    shutil.copytree(run_dir, copy)
+    blocks = pd.read_parquet(copy / "blocks.parquet")
+    txs = pd.read_parquet(copy / "transactions.parquet")
+    last = blocks.height.max()
+    blocks[blocks.height < last].to_parquet(copy / "blocks.parquet", index=False)
+    txs[txs.block_height < last].to_parquet(copy / "transactions.parquet", index=False)
+    report = verify_run(copy)
+    assert not report.ok
+    assert any("ledger_head" in problem or "head" in problem for problem in report.problems)

@@ -1,0 +1,179 @@
+"""Export of committed chains in the ``gridledger-ledger/1`` format.
+
+See ``docs/ledger-format.md`` for the format. Each file is written to a
+temporary file in the run directory and moved into place with ``os.replace``,
+so a reader never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chain.block import Block
+from chain.encoding import canonical_bytes_unchecked
+from chain.genesis import Genesis
+
+
+class LedgerSource(Protocol):
+    """What the exporter needs from a chain (``chain.node.Chain`` satisfies it)."""
+
+    @property
+    def chain_id(self) -> str:
+        """The chain identifier."""
+        ...
+
+    @property
+    def genesis(self) -> Genesis:
+        """The chain's genesis."""
+        ...
+
+    @property
+    def blocks(self) -> Sequence[Block]:
+        """Committed blocks in height order."""
+        ...
+
+
+LEDGER_FORMAT = "gridledger-ledger/1"
+GENESIS_FILE = "genesis.json"
+BLOCKS_FILE = "blocks.parquet"
+TRANSACTIONS_FILE = "transactions.parquet"
+
+BLOCKS_SCHEMA = pa.schema(
+    [
+        ("chain_id", pa.string()),
+        ("height", pa.int64()),
+        ("prev_hash", pa.string()),
+        ("merkle_root", pa.string()),
+        ("timestamp_ms", pa.int64()),
+        ("proposer", pa.string()),
+        ("consensus", pa.string()),
+        ("nonce", pa.int64()),
+        ("difficulty_bits", pa.int64()),
+        ("block_hash", pa.string()),
+        ("proposer_signature", pa.string()),
+        ("n_tx", pa.int64()),
+    ]
+)
+
+TRANSACTIONS_SCHEMA = pa.schema(
+    [
+        ("chain_id", pa.string()),
+        ("sender", pa.string()),
+        ("receiver", pa.string()),
+        ("amount", pa.int64()),
+        ("nonce", pa.int64()),
+        ("kind", pa.string()),
+        ("payload", pa.string()),
+        ("timestamp_ms", pa.int64()),
+        ("tx_hash", pa.string()),
+        ("signature", pa.string()),
+        ("block_height", pa.int64()),
+        ("index", pa.int64()),
+    ]
+)
+
+
+def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    handle = tempfile.NamedTemporaryFile(
+        mode="wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _block_columns(chains: Sequence[LedgerSource]) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in BLOCKS_SCHEMA.names}
+    for chain in chains:
+        for block in chain.blocks:
+            header = block.header
+            for name in BLOCKS_SCHEMA.names[:9]:
+                columns[name].append(getattr(header, name))
+            columns["block_hash"].append(block.block_hash)
+            columns["proposer_signature"].append(block.proposer_signature)
+            columns["n_tx"].append(block.n_tx)
+    return columns
+
+
+def _transaction_columns(chains: Sequence[LedgerSource]) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in TRANSACTIONS_SCHEMA.names}
+    scalar_fields = ("chain_id", "sender", "receiver", "amount", "nonce", "kind", "timestamp_ms")
+    for chain in chains:
+        for block in chain.blocks:
+            for index, stx in enumerate(block.transactions):
+                tx = stx.tx
+                for name in scalar_fields:
+                    columns[name].append(getattr(tx, name))
+                columns["payload"].append(canonical_bytes_unchecked(tx.payload).decode("utf-8"))
+                columns["tx_hash"].append(stx.tx_hash)
+                columns["signature"].append(stx.signature)
+                columns["block_height"].append(block.height)
+                columns["index"].append(index)
+    return columns
+
+
+def write_ledger(run_dir: str | os.PathLike[str], chains: Sequence[LedgerSource]) -> None:
+    """Write ``genesis.json``, ``blocks.parquet`` and ``transactions.parquet``.
+
+    Rows are ordered by chain (in the given order), then height, then index.
+
+    Args:
+        run_dir: Existing or new run directory.
+        chains: The chains of the run (``Chain`` objects or anything with
+            ``chain_id``, ``genesis`` and ``blocks``); chain ids must be distinct.
+
+    Raises:
+        ValueError: If two chains share a chain id.
+    """
+    chain_ids = [chain.chain_id for chain in chains]
+    if len(set(chain_ids)) != len(chain_ids):
+        raise ValueError(f"chain ids must be distinct (got {chain_ids})")
+    directory = Path(run_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    genesis_doc = {
+        "format": LEDGER_FORMAT,
+        "chains": {chain.chain_id: chain.genesis.to_dict() for chain in chains},
+    }
+    genesis_text = json.dumps(genesis_doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    blocks = pa.Table.from_pydict(_block_columns(chains), schema=BLOCKS_SCHEMA)
+    transactions = pa.Table.from_pydict(_transaction_columns(chains), schema=TRANSACTIONS_SCHEMA)
+    _atomic_write(directory / TRANSACTIONS_FILE, lambda f: pq.write_table(transactions, f))
+    _atomic_write(directory / BLOCKS_FILE, lambda f: pq.write_table(blocks, f))
+    _atomic_write(directory / GENESIS_FILE, lambda f: f.write(genesis_text.encode("utf-8")))
+
+
+def read_ledger(
+    run_dir: str | os.PathLike[str],
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Read an exported ledger without verifying it.
+
+    Returns:
+        ``(genesis document, blocks, transactions)``: the parsed
+        ``genesis.json`` and the two Parquet tables as DataFrames.
+
+    Raises:
+        FileNotFoundError: If one of the three files is missing.
+    """
+    directory = Path(run_dir)
+    for name in (GENESIS_FILE, BLOCKS_FILE, TRANSACTIONS_FILE):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory / name} does not exist")
+    genesis_doc = json.loads((directory / GENESIS_FILE).read_text(encoding="utf-8"))
+    blocks = pq.read_table(directory / BLOCKS_FILE).to_pandas()
+    transactions = pq.read_table(directory / TRANSACTIONS_FILE).to_pandas()
+    return genesis_doc, blocks, transactions

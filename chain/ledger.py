@@ -1,0 +1,220 @@
+"""Account ledger: validated, atomic application of blocks to balances and nonces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chain.block import Block, leading_zero_bits
+from chain.errors import (
+    BadBlockHash,
+    BadHeight,
+    BadMerkleRoot,
+    BadPrevHash,
+    BadProposerSignature,
+    InsufficientWork,
+    InvalidBlock,
+    LedgerError,
+    NotAValidator,
+    TimestampRegression,
+    short_hex,
+)
+from chain.genesis import Genesis
+from chain.keys import verify_signature_hex
+from chain.merkle import merkle_root
+from chain.rules import check_funds, check_integrity, check_nonce
+from chain.transaction import SignedTransaction
+
+__all__ = ["PERMISSIONED_CONSENSUS", "Genesis", "Ledger"]
+
+#: Consensus names whose blocks must be proposed by a genesis validator.
+PERMISSIONED_CONSENSUS = frozenset({"poa", "pbft"})
+
+
+class Ledger:
+    """State of one chain: balances, nonces and the committed blocks.
+
+    Attributes:
+        genesis: The chain's genesis.
+        balances: Public key hex -> micro-coins.
+        nonces: Sender -> next expected nonce (absent means 0).
+        blocks: Committed blocks, ``blocks[i].height == i + 1``.
+        verified_signatures: ``tx_hash -> signature`` of transactions whose
+            signatures were already verified in this process (by mempool
+            admission). ``apply_block`` skips re-verifying them: honest
+            validators run the same deterministic check on the same bytes, so
+            one check stands for all of them, and the exported ledger is
+            re-verified independently by :func:`chain.verify.verify_run`.
+            Entries are dropped once their transaction is committed.
+    """
+
+    def __init__(self, genesis: Genesis) -> None:
+        """Start from the genesis balances with no blocks."""
+        if not isinstance(genesis, Genesis):
+            raise TypeError(f"genesis must be a Genesis (got {type(genesis).__name__})")
+        self.genesis = genesis
+        self.balances: dict[str, int] = dict(genesis.balances)
+        self.nonces: dict[str, int] = {}
+        self.blocks: list[Block] = []
+        self.verified_signatures: dict[str, str] = {}
+        self._head_hash = genesis.hash
+
+    @property
+    def chain_id(self) -> str:
+        """The chain identifier."""
+        return self.genesis.chain_id
+
+    @property
+    def height(self) -> int:
+        """Height of the head block, 0 before the first block."""
+        return len(self.blocks)
+
+    @property
+    def head_hash(self) -> str:
+        """Hash of the head block, or the genesis hash when there is none."""
+        return self._head_hash
+
+    @property
+    def head_timestamp_ms(self) -> int:
+        """Timestamp of the head block, 0 before the first block."""
+        return self.blocks[-1].header.timestamp_ms if self.blocks else 0
+
+    def balance_of(self, account: str) -> int:
+        """Micro-coins held by ``account`` (0 if unknown)."""
+        return self.balances.get(account, 0)
+
+    def next_nonce(self, sender: str) -> int:
+        """Nonce the next transaction of ``sender`` must carry."""
+        return self.nonces.get(sender, 0)
+
+    def total_supply(self) -> int:
+        """Sum of all balances; equals ``genesis.total_supply`` at all times."""
+        return sum(self.balances.values())
+
+    def check_transaction(self, stx: SignedTransaction) -> None:
+        """Check a transaction against the committed state (not pending ones).
+
+        Raises:
+            InvalidTransaction, InvalidSignature, StaleNonce, FutureNonce,
+            Overdraft: The first rule the transaction breaks.
+        """
+        check_integrity(stx, self.chain_id, self.verified_signatures)
+        check_nonce(stx, self.next_nonce(stx.tx.sender))
+        check_funds(stx, self.balance_of(stx.tx.sender))
+
+    def apply_block(self, block: Block, *, consensus: Any = None) -> None:
+        """Validate a block completely and apply it, or change nothing.
+
+        Args:
+            block: The block to append.
+            consensus: Consensus whose rules apply: a name, an object with a
+                ``name`` attribute (e.g. ``ProofOfAuthority``), or None for the
+                genesis consensus. Proposers must be genesis validators for
+                ``"poa"`` and ``"pbft"``.
+
+        Raises:
+            InvalidBlock: Or one of its subclasses, for header rule violations.
+            LedgerError: The typed transaction error of the first invalid
+                transaction, its message prefixed with the block height and
+                transaction index.
+        """
+        if not isinstance(block, Block):
+            raise InvalidBlock(f"expected a Block, got {type(block).__name__}")
+        if consensus is None:
+            consensus_name = self.genesis.consensus
+        elif isinstance(consensus, str):
+            consensus_name = consensus
+        else:
+            consensus_name = consensus.name
+        self._check_header(block, consensus_name)
+        new_balances, new_nonces = self._simulate(block)
+        # Commit: nothing above raised, so the block is valid as a whole.
+        self.balances.update(new_balances)
+        self.nonces.update(new_nonces)
+        self.blocks.append(block)
+        self._head_hash = block.block_hash
+        for stx in block.transactions:
+            self.verified_signatures.pop(stx.tx_hash, None)
+
+    def _check_header(self, block: Block, consensus_name: str) -> None:
+        header = block.header
+        height = header.height
+        if header.chain_id != self.chain_id:
+            raise InvalidBlock(
+                f"block {height} is for chain {header.chain_id!r}, not {self.chain_id!r}"
+            )
+        if header.consensus != self.genesis.consensus:
+            raise InvalidBlock(
+                f"block {height} declares consensus {header.consensus!r}, "
+                f"genesis says {self.genesis.consensus!r}"
+            )
+        if height != self.height + 1:
+            raise BadHeight(f"block height {height} does not follow head height {self.height}")
+        if header.prev_hash != self._head_hash:
+            raise BadPrevHash(
+                f"block {height} prev_hash {short_hex(header.prev_hash)} is not the head hash "
+                f"{short_hex(self._head_hash)}"
+            )
+        if header.timestamp_ms < self.head_timestamp_ms:
+            raise TimestampRegression(
+                f"block {height} timestamp {header.timestamp_ms} ms is before its parent's "
+                f"{self.head_timestamp_ms} ms"
+            )
+        if block.block_hash != header.block_hash:
+            raise BadBlockHash(
+                f"block {height} claims hash {short_hex(block.block_hash)} but its header hashes "
+                f"to {short_hex(header.block_hash)}"
+            )
+        zero_bits = leading_zero_bits(header.block_hash)
+        if zero_bits < header.difficulty_bits:
+            raise InsufficientWork(
+                f"block {height} hash has {zero_bits} leading zero bits, "
+                f"difficulty_bits requires {header.difficulty_bits}"
+            )
+        if (
+            consensus_name in PERMISSIONED_CONSENSUS
+            and header.proposer not in self.genesis.validators
+        ):
+            raise NotAValidator(
+                f"block {height} proposer {short_hex(header.proposer)} is not a {consensus_name} "
+                f"validator"
+            )
+        if not verify_signature_hex(header.proposer, block.proposer_signature, header.canonical()):
+            raise BadProposerSignature(
+                f"block {height} proposer signature does not verify for "
+                f"{short_hex(header.proposer)}"
+            )
+        root = merkle_root([stx.tx_hash for stx in block.transactions])
+        if root != header.merkle_root:
+            raise BadMerkleRoot(
+                f"block {height} merkle_root {short_hex(header.merkle_root)} does not match its "
+                f"{block.n_tx} transactions (root {short_hex(root)})"
+            )
+
+    def _simulate(self, block: Block) -> tuple[dict[str, int], dict[str, int]]:
+        """Run the block's transactions on overlays of the state; return the overlays."""
+        balances = self.balances
+        nonces = self.nonces
+        new_balances: dict[str, int] = {}
+        new_nonces: dict[str, int] = {}
+        chain_id = self.chain_id
+        verified = self.verified_signatures
+        for index, stx in enumerate(block.transactions):
+            tx = stx.tx
+            sender = tx.sender
+            try:
+                check_integrity(stx, chain_id, verified)
+                expected = new_nonces.get(sender)
+                check_nonce(stx, nonces.get(sender, 0) if expected is None else expected)
+                available = new_balances.get(sender)
+                if available is None:
+                    available = balances.get(sender, 0)
+                check_funds(stx, available)
+            except LedgerError as err:
+                raise type(err)(f"block {block.height} tx {index}: {err}") from None
+            new_nonces[sender] = tx.nonce + 1
+            new_balances[sender] = available - tx.amount
+            receiver_balance = new_balances.get(tx.receiver)
+            if receiver_balance is None:
+                receiver_balance = balances.get(tx.receiver, 0)
+            new_balances[tx.receiver] = receiver_balance + tx.amount
+        return new_balances, new_nonces

@@ -1,0 +1,93 @@
+"""Transaction validity rules shared by the ledger and the mempool.
+
+Each check raises the typed :mod:`chain.errors` exception for the rule it
+enforces. State (expected nonce, spendable balance) is passed in, so the
+ledger can check against committed state and the mempool against committed
+plus pending state with the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chain.errors import (
+    FutureNonce,
+    InvalidSignature,
+    InvalidTransaction,
+    Overdraft,
+    StaleNonce,
+    short_hex,
+)
+from chain.transaction import SignedTransaction
+
+
+def check_integrity(
+    stx: SignedTransaction,
+    chain_id: str,
+    verified_signatures: Mapping[str, str],
+) -> None:
+    """Check chain id, hash and signature of a signed transaction.
+
+    Args:
+        stx: The transaction to check.
+        chain_id: The chain it must belong to.
+        verified_signatures: ``tx_hash -> signature`` pairs already verified in
+            this process; a matching entry skips the Ed25519 verification.
+
+    Raises:
+        InvalidTransaction: Wrong chain id or a hash that does not match.
+        InvalidSignature: The signature does not verify.
+    """
+    if not isinstance(stx, SignedTransaction):
+        raise InvalidTransaction(f"expected a SignedTransaction, got {type(stx).__name__}")
+    tx = stx.tx
+    if tx.chain_id != chain_id:
+        raise InvalidTransaction(
+            f"tx {short_hex(stx.tx_hash)} is for chain {tx.chain_id!r}, not {chain_id!r}"
+        )
+    if stx.tx_hash != tx.tx_hash:
+        raise InvalidTransaction(
+            f"tx hash {short_hex(stx.tx_hash)} does not match its body "
+            f"(hash {short_hex(tx.tx_hash)})"
+        )
+    # The cache is keyed by hash but stores the exact signature that was
+    # checked, so a copy of a known transaction with a forged signature is
+    # still verified (and rejected).
+    if verified_signatures.get(stx.tx_hash) != stx.signature and not stx.verify_signature():
+        raise InvalidSignature(
+            f"signature of tx {short_hex(stx.tx_hash)} does not verify for sender "
+            f"{short_hex(tx.sender)}"
+        )
+
+
+def check_nonce(stx: SignedTransaction, expected_nonce: int) -> None:
+    """Check that the transaction nonce is the sender's next expected nonce.
+
+    Raises:
+        StaleNonce: The nonce is below the expected one (replay or duplicate).
+        FutureNonce: The nonce skips ahead.
+    """
+    nonce = stx.tx.nonce
+    if nonce < expected_nonce:
+        raise StaleNonce(
+            f"nonce {nonce} for sender {short_hex(stx.tx.sender)} is stale: "
+            f"expected {expected_nonce}"
+        )
+    if nonce > expected_nonce:
+        raise FutureNonce(
+            f"nonce {nonce} for sender {short_hex(stx.tx.sender)} is in the future: "
+            f"expected {expected_nonce}"
+        )
+
+
+def check_funds(stx: SignedTransaction, available: int) -> None:
+    """Check that the sender can pay the amount.
+
+    Raises:
+        Overdraft: The amount exceeds ``available`` micro-coins.
+    """
+    if stx.tx.amount > available:
+        raise Overdraft(
+            f"sender {short_hex(stx.tx.sender)} cannot pay {stx.tx.amount} µcoin: "
+            f"balance is {available}"
+        )

@@ -1,0 +1,482 @@
+"""Independent verifier for exported ledgers (format ``gridledger-ledger/1``).
+
+This is a second implementation of the ledger rules, deliberately written
+without any other gridledger module: it works on the raw rows with
+``hashlib``, ``json``, ``cryptography`` and ``pyarrow`` only, so it
+cross-checks the simulator and serves as the reference for third parties
+re-verifying a run (see ``docs/ledger-format.md``).
+
+It reports problems instead of raising, continuing after each one with the
+values the file claims, so one tampered field yields a short, precise list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+LEDGER_FORMAT = "gridledger-ledger/1"
+REQUIRED_FILES = ("genesis.json", "blocks.parquet", "transactions.parquet")
+HEADER_FIELDS = (
+    "chain_id", "height", "prev_hash", "merkle_root", "timestamp_ms",
+    "proposer", "consensus", "nonce", "difficulty_bits",
+)  # fmt: skip
+BLOCK_COLUMNS = (*HEADER_FIELDS, "block_hash", "proposer_signature", "n_tx")
+TX_FIELDS = (
+    "chain_id", "sender", "receiver", "amount", "nonce", "kind", "payload", "timestamp_ms",
+)  # fmt: skip
+TX_COLUMNS = (*TX_FIELDS, "tx_hash", "signature", "block_height", "index")
+PERMISSIONED = frozenset({"poa", "pbft"})
+_HEX = frozenset("0123456789abcdef")
+# The format's canonical JSON. Floats are kept out by the callers: JSON text is
+# parsed with _reject_float, and row fields are type-checked.
+_encode_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+class NotARunDirectory(Exception):
+    """The path is not a directory holding a ``gridledger-ledger/1`` export."""
+
+
+@dataclass
+class VerificationReport:
+    """Outcome of :func:`verify_run`.
+
+    Attributes:
+        ok: True if no problem was found.
+        problems: The first problems (at most ``max_problems``), each naming
+            the chain, the block height or transaction, and the rule.
+        chains: Per chain id: ``blocks``, ``transactions``, ``head_hash``,
+            ``genesis_hash`` and ``total_supply``.
+        n_problems: Total number of problems found (may exceed ``len(problems)``).
+    """
+
+    ok: bool
+    problems: list[str]
+    chains: dict[str, dict[str, Any]]
+    n_problems: int = 0
+
+
+@dataclass
+class _Problems:
+    limit: int
+    items: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.items) < self.limit:
+            self.items.append(message)
+
+
+def _is_hex(value: object, n_chars: int) -> bool:
+    return isinstance(value, str) and len(value) == n_chars and _HEX.issuperset(value)
+
+
+def _is_uint(value: object) -> bool:
+    """An int (not bool) in [0, 2**63): every integer field fits Parquet int64."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@lru_cache(maxsize=1 << 16)
+def _public_key(public_hex: str) -> Ed25519PublicKey | None:
+    if not _is_hex(public_hex, 64):
+        return None
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
+    except ValueError:
+        return None
+
+
+def _signature_ok(public_hex: str, signature_hex: object, message: bytes) -> bool:
+    key = _public_key(public_hex) if isinstance(public_hex, str) else None
+    if key is None or not _is_hex(signature_hex, 128):
+        return False
+    try:
+        key.verify(bytes.fromhex(signature_hex), message)  # type: ignore[arg-type]
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _merkle_root(tx_hashes: list[object]) -> str | None:
+    """Merkle root per the format spec, or None if a hash is not 32 bytes of hex."""
+    if not tx_hashes:
+        return "00" * 32
+    if not all(_is_hex(h, 64) for h in tx_hashes):
+        return None
+    level = [bytes.fromhex(h) for h in tx_hashes]  # type: ignore[arg-type]
+    while len(level) > 1:
+        if len(level) % 2 == 1:
+            level.append(level[-1])
+        level = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
+    return level[0].hex()
+
+
+def _leading_zero_bits(hash_hex: str) -> int:
+    return 256 - int(hash_hex, 16).bit_length()
+
+
+def _reject_float(text: str) -> Any:
+    raise ValueError(f"float {text} in signed data")
+
+
+_decode_json = json.JSONDecoder(parse_float=_reject_float, parse_constant=_reject_float).decode
+
+
+def _parse_json(text: Any) -> Any:
+    """Parse JSON text, rejecting floats, NaN and infinities; None if invalid."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return _decode_json(text)
+    except ValueError:
+        return None
+
+
+def _has_float(obj: Any) -> bool:
+    if isinstance(obj, float):
+        return True
+    if isinstance(obj, dict):
+        return any(_has_float(value) for value in obj.values())
+    if isinstance(obj, list):
+        return any(_has_float(value) for value in obj)
+    return False
+
+
+def _canonical_or_none(obj: Any) -> bytes | None:
+    """Canonical bytes, or None if not encodable (e.g. a lone surrogate)."""
+    try:
+        return _encode_json(obj).encode("utf-8")
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_rows(path: Path, columns: tuple[str, ...], problems: _Problems) -> list[dict] | None:
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # any Arrow/IO failure means the file is unusable
+        problems.add(f"{path.name}: not a readable Parquet file ({err})")
+        return None
+    missing = [name for name in columns if name not in table.column_names]
+    if missing:
+        problems.add(f"{path.name}: missing columns {missing}")
+        return None
+    data = {name: table.column(name).to_pylist() for name in columns}
+    return [dict(zip(columns, values, strict=True)) for values in zip(*data.values(), strict=True)]
+
+
+def _split_by_chain(rows: list[dict]) -> dict[Any, list[dict]]:
+    """Rows per chain id, each list in file order."""
+    by_chain: dict[Any, list[dict]] = {}
+    for row in rows:
+        by_chain.setdefault(row["chain_id"], []).append(row)
+    return by_chain
+
+
+def _load_genesis_doc(directory: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads((directory / "genesis.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise NotARunDirectory(
+            f"{directory / 'genesis.json'} is not readable JSON ({err})"
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != LEDGER_FORMAT:
+        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise NotARunDirectory(
+            f"{directory / 'genesis.json'} has format {found!r}, expected {LEDGER_FORMAT!r}"
+        )
+    return doc
+
+
+def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> VerificationReport:
+    """Re-verify every chain of an exported run from its files alone.
+
+    Args:
+        run_dir: Directory with ``genesis.json``, ``blocks.parquet`` and
+            ``transactions.parquet`` (and optionally ``summary.json``).
+        max_problems: How many problem messages to keep.
+
+    Returns:
+        The verification report.
+
+    Raises:
+        NotARunDirectory: If the directory or a required file is missing, or
+            ``genesis.json`` is not a ``gridledger-ledger/1`` document.
+    """
+    directory = Path(run_dir)
+    if not directory.is_dir():
+        raise NotARunDirectory(f"{directory} is not a directory")
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise NotARunDirectory(f"{directory} has no {', '.join(missing)}")
+    doc = _load_genesis_doc(directory)
+    problems = _Problems(max_problems)
+    genesis_by_chain = doc.get("chains")
+    if not isinstance(genesis_by_chain, dict):
+        problems.add("genesis.json: 'chains' is not an object")
+        genesis_by_chain = {}
+    block_rows = _read_rows(directory / "blocks.parquet", BLOCK_COLUMNS, problems)
+    tx_rows = _read_rows(directory / "transactions.parquet", TX_COLUMNS, problems)
+    chains: dict[str, dict[str, Any]] = {}
+    if block_rows is not None and tx_rows is not None:
+        for kind, rows in (("block", block_rows), ("transaction", tx_rows)):
+            for position, row in enumerate(rows):
+                if row["chain_id"] not in genesis_by_chain:
+                    problems.add(
+                        f"{kind} row {position}: chain_id {row['chain_id']!r} has no genesis"
+                    )
+        blocks_by_chain = _split_by_chain(block_rows)
+        txs_by_chain = _split_by_chain(tx_rows)
+        for chain_id, genesis in genesis_by_chain.items():
+            chains[chain_id] = _verify_chain(
+                chain_id,
+                genesis,
+                blocks_by_chain.get(chain_id, []),
+                txs_by_chain.get(chain_id, []),
+                problems,
+            )
+        _check_summary(directory, chains, problems)
+    return VerificationReport(
+        ok=problems.count == 0, problems=problems.items, chains=chains, n_problems=problems.count
+    )
+
+
+def _check_genesis(chain_id: str, genesis: Any, problems: _Problems) -> tuple[str, dict, set, str]:
+    """Validate a genesis object; return (hash, balances, validators, consensus)."""
+    where = f"chain {chain_id!r} genesis"
+    if not isinstance(genesis, dict):
+        problems.add(f"{where}: not an object")
+        return "", {}, set(), ""
+    for name in ("chain_id", "consensus", "balances", "validators", "params"):
+        if name not in genesis:
+            problems.add(f"{where}: missing field {name!r}")
+    if genesis.get("chain_id") != chain_id:
+        problems.add(f"{where}: chain_id is {genesis.get('chain_id')!r}")
+    consensus = genesis.get("consensus")
+    if not _is_name(consensus):
+        problems.add(f"{where}: consensus is not a non-empty string")
+        consensus = ""
+    balances = genesis.get("balances")
+    if not isinstance(balances, dict):
+        balances = {}
+    for account, amount in balances.items():
+        if not _is_hex(account, 64) or not _is_uint(amount):
+            problems.add(f"{where}: balance {account!r}: {amount!r} is not key -> int >= 0")
+    validators = genesis.get("validators")
+    if (
+        not isinstance(validators, list)
+        or not all(_is_hex(v, 64) for v in validators)
+        or len(set(validators)) != len(validators)
+    ):
+        problems.add(f"{where}: validators is not a list of distinct 64-hex public keys")
+        validators = []
+    params = genesis.get("params")
+    if not isinstance(params, dict) or not all(
+        isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+        for v in params.values()
+    ):
+        problems.add(f"{where}: params must map to integers or strings")
+    canonical = None if _has_float(genesis) else _canonical_or_none(genesis)
+    if canonical is None:
+        problems.add(f"{where}: not canonically encodable (floats are not allowed)")
+        return "", {}, set(), consensus
+    clean = {a: v for a, v in balances.items() if _is_uint(v)}
+    return _sha256_hex(canonical), clean, set(validators), consensus
+
+
+def _group_transactions(
+    chain_id: str, tx_rows: list[dict], problems: _Problems
+) -> dict[int, list[dict]]:
+    """Group rows by block height, requiring file order (height, index) with no repeats."""
+    by_height: dict[int, list[dict]] = {}
+    previous: tuple[int, int] | None = None
+    for row in tx_rows:
+        height, index = row["block_height"], row["index"]
+        if not (_is_uint(height) and _is_uint(index)):
+            problems.add(f"chain {chain_id!r} tx {row['tx_hash']!r}: bad block_height/index")
+            continue
+        if previous is not None and (height, index) <= previous:
+            problems.add(
+                f"chain {chain_id!r} tx at height {height} index {index}: rows must be sorted "
+                f"by (block_height, index) without repeats; follows {previous}"
+            )
+        previous = (height, index)
+        by_height.setdefault(height, []).append(row)
+    return by_height
+
+
+def _verify_chain(
+    chain_id: str,
+    genesis: Any,
+    block_rows: list[dict],
+    tx_rows: list[dict],
+    problems: _Problems,
+) -> dict[str, Any]:
+    genesis_hash, genesis_balances, validators, consensus = _check_genesis(
+        chain_id, genesis, problems
+    )
+    balances = dict(genesis_balances)
+    nonces: dict[str, int] = {}
+    txs_by_height = _group_transactions(chain_id, tx_rows, problems)
+    prev_hash, prev_timestamp, expected_height = genesis_hash, 0, 1
+    for row in block_rows:
+        height = row["height"]
+        where = f"chain {chain_id!r} block {height}"
+        if height != expected_height:
+            problems.add(f"{where}: height is not consecutive (expected {expected_height})")
+        expected_height = height + 1 if _is_uint(height) else expected_height + 1
+        _check_block(row, where, prev_hash, prev_timestamp, consensus, validators, problems)
+        txs = txs_by_height.pop(height, []) if _is_uint(height) else []
+        if row["n_tx"] != len(txs):
+            problems.add(f"{where}: n_tx is {row['n_tx']!r} but {len(txs)} transactions listed")
+        if [tx["index"] for tx in txs] != list(range(len(txs))):
+            problems.add(f"{where}: transaction indices are not 0..{len(txs) - 1}")
+        if _merkle_root([tx["tx_hash"] for tx in txs]) != row["merkle_root"]:
+            problems.add(f"{where}: merkle_root does not match the listed tx hashes")
+        for tx in txs:
+            _apply_transaction(tx, chain_id, balances, nonces, problems)
+        prev_hash, prev_timestamp = row["block_hash"], row["timestamp_ms"]
+    for height in txs_by_height:
+        problems.add(f"chain {chain_id!r}: transactions reference missing block {height}")
+    supply, genesis_supply = sum(balances.values()), sum(genesis_balances.values())
+    if supply != genesis_supply:
+        problems.add(
+            f"chain {chain_id!r}: total supply {supply} != genesis supply {genesis_supply}"
+        )
+    return {
+        "blocks": len(block_rows),
+        "transactions": len(tx_rows),
+        "head_hash": prev_hash,
+        "genesis_hash": genesis_hash,
+        "total_supply": supply,
+    }
+
+
+def _check_block(
+    row: dict,
+    where: str,
+    prev_hash: str,
+    prev_timestamp: Any,
+    consensus: str,
+    validators: set,
+    problems: _Problems,
+) -> None:
+    header = {name: row[name] for name in HEADER_FIELDS}
+    for name in ("height", "timestamp_ms", "nonce", "difficulty_bits", "n_tx"):
+        if not _is_uint(row[name]):
+            problems.add(f"{where}: {name} {row[name]!r} is not an int >= 0")
+    if row["prev_hash"] != prev_hash:
+        problems.add(f"{where}: prev_hash does not link to the previous block/genesis")
+    if row["consensus"] != consensus:
+        problems.add(f"{where}: consensus {row['consensus']!r} differs from genesis {consensus!r}")
+    if (
+        _is_uint(row["timestamp_ms"])
+        and _is_uint(prev_timestamp)
+        and row["timestamp_ms"] < prev_timestamp
+    ):
+        problems.add(f"{where}: timestamp_ms {row['timestamp_ms']} < parent's {prev_timestamp}")
+    canonical = _canonical_or_none(header)
+    if canonical is None:
+        problems.add(f"{where}: header is not canonically encodable")
+        return
+    block_hash = _sha256_hex(canonical)
+    if row["block_hash"] != block_hash:
+        problems.add(f"{where}: block_hash does not match the header (computed {block_hash})")
+    bits = row["difficulty_bits"]
+    if _is_uint(bits) and _leading_zero_bits(block_hash) < bits:
+        problems.add(f"{where}: block hash has fewer than difficulty_bits={bits} leading zero bits")
+    if consensus in PERMISSIONED and row["proposer"] not in validators:
+        problems.add(f"{where}: proposer {row['proposer']!r} is not a validator")
+    if not _signature_ok(row["proposer"], row["proposer_signature"], canonical):
+        problems.add(f"{where}: proposer_signature does not verify")
+
+
+def _apply_transaction(
+    row: dict,
+    chain_id: str,
+    balances: dict[str, int],
+    nonces: dict[str, int],
+    problems: _Problems,
+) -> None:
+    where = f"chain {chain_id!r} block {row['block_height']} tx {row['index']}"
+    sender, receiver, amount, nonce = row["sender"], row["receiver"], row["amount"], row["nonce"]
+    fields_ok = True
+    if not (_is_hex(sender, 64) and _is_hex(receiver, 64)):
+        problems.add(f"{where}: sender/receiver are not 64-hex public keys")
+        fields_ok = False
+    for name in ("amount", "nonce", "timestamp_ms"):
+        if not _is_uint(row[name]):
+            problems.add(f"{where}: {name} {row[name]!r} is not an int >= 0")
+            fields_ok = False
+    if not _is_name(row["kind"]):
+        problems.add(f"{where}: kind is not a non-empty string")
+    payload_text = row["payload"]
+    payload = _parse_json(payload_text)
+    if not isinstance(payload, dict) or _canonical_or_none(payload) != payload_text.encode():
+        problems.add(f"{where}: payload is not a canonical JSON object without floats")
+    body = {name: row[name] for name in TX_FIELDS}
+    body["payload"] = payload
+    canonical = _canonical_or_none(body)
+    if canonical is None or _sha256_hex(canonical) != row["tx_hash"]:
+        problems.add(f"{where}: tx_hash does not match the transaction fields")
+    if canonical is None or not _signature_ok(sender, row["signature"], canonical):
+        problems.add(f"{where}: signature does not verify for the sender")
+    if not fields_ok:
+        return
+    expected = nonces.get(sender, 0)
+    if nonce != expected:
+        problems.add(f"{where}: nonce {nonce} for sender {sender[:12]}… expected {expected}")
+    nonces[sender] = nonce + 1
+    if amount > balances.get(sender, 0):
+        problems.add(
+            f"{where}: overdraft: amount {amount} > balance {balances.get(sender, 0)} of sender"
+        )
+        return
+    balances[sender] = balances.get(sender, 0) - amount
+    balances[receiver] = balances.get(receiver, 0) + amount
+
+
+def _check_summary(directory: Path, chains: Mapping[str, dict], problems: _Problems) -> None:
+    path = directory / "summary.json"
+    if not path.is_file():
+        return
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        problems.add(f"summary.json: not readable JSON ({err})")
+        return
+    if not isinstance(summary, dict) or "ledger_head" not in summary:
+        return
+    heads = summary["ledger_head"]
+    if not isinstance(heads, dict):
+        problems.add("summary.json: ledger_head is not an object")
+        return
+    for chain_id, info in chains.items():
+        if chain_id not in heads:
+            problems.add(f"summary.json: ledger_head has no entry for chain {chain_id!r}")
+        elif heads[chain_id] != info["head_hash"]:
+            problems.add(
+                f"summary.json: ledger_head of chain {chain_id!r} is {heads[chain_id]!r}, "
+                f"the ledger's head is {info['head_hash']!r}"
+            )
+    for chain_id in heads:
+        if chain_id not in chains:
+            problems.add(f"summary.json: ledger_head names unknown chain {chain_id!r}")

@@ -1,0 +1,135 @@
+"""Transactions: field validation, canonical bytes, hashing, signing, pickling."""
+
+# ruff: noqa: D103  (test names describe the behaviour)
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from chain import SignedTransaction, Transaction, sign_transaction, sign_transactions
+from chain.encoding import sha256_hex
+from tests.chain.builders import CHAIN_ID, users
+
+ALICE, BOB, CAROL = users(3)
+
+
+def make_tx(**overrides: Any) -> Transaction:
+    fields: dict[str, Any] = {
+        "chain_id": CHAIN_ID,
+        "sender": ALICE.public_hex,
+        "receiver": BOB.public_hex,
+        "amount": 1_500_000,
+        "nonce": 0,
+        "kind": "trade_settlement",
+        "payload": {"trade_id": "T-1", "energy_wh": 1200, "price_ucoin_per_kwh": 1250},
+        "timestamp_ms": 60_000,
+    }
+    fields.update(overrides)
+    return Transaction(**fields)
+
+
+def test_canonical_bytes_and_hash_follow_the_spec() -> None:
+    tx = make_tx()
+    body = tx.body()
+    assert list(body) == [
+        "chain_id", "sender", "receiver", "amount", "nonce", "kind", "payload", "timestamp_ms",
+    ]  # fmt: skip
+    expected = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert tx.canonical() == expected.encode("utf-8")
+    assert tx.tx_hash == sha256_hex(tx.canonical())
+
+
+def test_body_is_a_plain_copy() -> None:
+    tx = make_tx(payload={"a": [1, 2]})
+    body = tx.body()
+    body["payload"]["a"].append(3)
+    assert tx.payload == {"a": (1, 2)}
+    assert type(body["payload"]) is dict
+
+
+def test_payload_is_frozen_and_detached_from_the_caller() -> None:
+    payload = {"trade_id": "T-9", "legs": [1, 2]}
+    tx = make_tx(payload=payload)
+    before = tx.tx_hash
+    payload["trade_id"] = "T-10"
+    payload["legs"].append(3)
+    with pytest.raises(TypeError):
+        tx.payload["trade_id"] = "x"  # type: ignore[index]
+    assert make_tx(payload={"trade_id": "T-9", "legs": [1, 2]}).tx_hash == before == tx.tx_hash
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("amount", -1, ValueError),
+        ("amount", 1.0, TypeError),
+        ("amount", True, TypeError),
+        ("amount", 2**63, ValueError),
+        ("nonce", -1, ValueError),
+        ("timestamp_ms", 1.5, TypeError),
+        ("sender", "AB" * 32, ValueError),
+        ("receiver", "ab" * 31, ValueError),
+        ("chain_id", "", ValueError),
+        ("kind", None, TypeError),
+        ("payload", {"price": 0.25}, TypeError),
+        ("payload", {"nested": [{"x": 1e3}]}, TypeError),
+        ("payload", ["not", "a", "mapping"], TypeError),
+    ],
+)
+def test_invalid_fields_are_rejected(field: str, value: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=field):
+        make_tx(**{field: value})
+
+
+def test_equal_transactions_hash_alike() -> None:
+    assert make_tx() == make_tx()
+    assert hash(make_tx()) == hash(make_tx())
+    assert make_tx(nonce=1) != make_tx()
+
+
+def test_pickle_round_trip_rebuilds_the_caches() -> None:
+    stx = sign_transaction(ALICE, make_tx())
+    clone = pickle.loads(pickle.dumps(stx))
+    assert clone == stx
+    assert clone.tx.canonical() == stx.tx.canonical()
+    assert clone.verify_signature()
+
+
+def test_sign_and_verify() -> None:
+    tx = make_tx()
+    stx = sign_transaction(ALICE, tx)
+    assert stx.tx_hash == tx.tx_hash
+    assert len(stx.signature) == 128
+    assert stx.verify_signature()
+    assert sign_transaction(ALICE, tx) == stx  # RFC 8032 signatures are deterministic
+
+
+def test_tampering_breaks_verification() -> None:
+    stx = sign_transaction(ALICE, make_tx())
+    other = make_tx(amount=9)
+    assert not SignedTransaction(other, stx.tx_hash, stx.signature).verify_signature()
+    assert not SignedTransaction(other, other.tx_hash, stx.signature).verify_signature()
+    flipped = ("0" if stx.signature[0] != "0" else "1") + stx.signature[1:]
+    assert not replace(stx, signature=flipped).verify_signature()
+
+
+def test_only_the_sender_can_sign() -> None:
+    with pytest.raises(ValueError, match="cannot sign"):
+        sign_transaction(BOB, make_tx())
+
+
+def test_sign_transactions_batch_keeps_order() -> None:
+    pairs = [(ALICE, make_tx(nonce=0)), (BOB, make_tx(sender=BOB.public_hex, nonce=0))]
+    signed = sign_transactions(pairs)
+    assert [s.tx for s in signed] == [tx for _, tx in pairs]
+    assert all(s.verify_signature() for s in signed)
+
+
+def test_signed_transaction_type_checks() -> None:
+    with pytest.raises(TypeError):
+        SignedTransaction("tx", "h", "s")  # type: ignore[arg-type]
