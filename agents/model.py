@@ -18,7 +18,7 @@ from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
 from agents.kinds import GridOperator, Miner
-from agents.params import check
+from agents.params import check, is_integer
 from agents.population import Population
 from agents.profiles import step_mid_hours
 from agents.settlement import (
@@ -67,12 +67,12 @@ class GridModel(mesa.Model):
                  step_minutes: int = 15, steps: int = 96, chain_id: str = "main",
                  agent_path: str = "vectorized", sign_orders: bool = True,
                  agents_sample: int = 1000):
-        check(isinstance(step_minutes, int) and 1 <= step_minutes <= 1440
+        check(is_integer(step_minutes) and 1 <= step_minutes <= 1440
               and 1440 % step_minutes == 0, "step_minutes",
               "a whole number of minutes that divides a day (1, 5, 15, 30, 60, ...)",
               step_minutes)
-        check(isinstance(steps, int) and steps >= 1, "steps", "an integer >= 1", steps)
-        check(isinstance(seed, int) and seed >= 0, "seed", "an integer >= 0", seed)
+        check(is_integer(steps) and steps >= 1, "steps", "an integer >= 1", steps)
+        check(is_integer(seed) and seed >= 0, "seed", "an integer >= 0", seed)
         root = np.random.SeedSequence(seed)
         topology_seed, driver_seed, areas_seed = root.spawn(3)
         super().__init__(rng=np.random.default_rng(driver_seed))

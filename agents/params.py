@@ -7,7 +7,11 @@ the allowed values, so the command line can name the offending config key.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+# Balances are int64 micro-coins on the chain; keep every wallet (and their sum) far below.
+MAX_WALLET_COINS = 1e12
 
 
 class ParameterError(ValueError):
@@ -34,9 +38,16 @@ def check(condition: bool, key: str, allowed: str, got: Any) -> None:
         raise ParameterError(key, allowed, got)
 
 
+def is_integer(value: Any) -> bool:
+    """True for ints (booleans excluded: ``True`` is not a count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_range(value: float, key: str, low: float | None = None, high: float | None = None,
                 *, low_open: bool = False) -> None:
-    """Check ``low <= value <= high`` (or ``low < value`` when ``low_open``)."""
+    """Check that ``value`` is finite and ``low <= value <= high`` (``low <`` if ``low_open``)."""
+    check(isinstance(value, (int, float)) and not isinstance(value, bool)
+          and math.isfinite(value), key, "a finite number", value)
     if low is not None:
         ok = value > low if low_open else value >= low
         check(ok, key, f"{'>' if low_open else '>='} {low}", value)

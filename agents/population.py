@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.params import ParameterError, check, check_interval, check_range
+from agents.params import (
+    MAX_WALLET_COINS,
+    ParameterError,
+    check,
+    check_interval,
+    check_range,
+    is_integer,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class HouseholdParams:
               f"within battery_soc_bounds [{low}, {high}]", self.battery_initial_soc)
         check_interval(self.ask_markup, "ask_markup", 0.0, 1.0)
         check_interval(self.bid_markup, "bid_markup", 0.0, 1.0)
-        check_range(self.wallet_coins, "wallet_coins", 0.0)
+        check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ class EVParams:
               list(self.arrival_h))
         check_interval(self.trip_kwh, "trip_kwh", low=0.0)
         check_interval(self.bid_markup, "bid_markup", 0.0, 1.0)
-        check_range(self.wallet_coins, "wallet_coins", 0.0)
+        check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
 
 
 @dataclass(frozen=True)
@@ -140,9 +147,9 @@ class ProviderParams:
         check_range(self.capacity_kw, "capacity_kw", 0.0)
         check_range(self.cost_quadratic_coins_per_kwh2, "cost_quadratic_coins_per_kwh2", 0.0)
         check_range(self.cost_linear_coins_per_kwh, "cost_linear_coins_per_kwh", 0.0)
-        check(isinstance(self.offer_blocks, int) and self.offer_blocks >= 1, "offer_blocks",
+        check(is_integer(self.offer_blocks) and self.offer_blocks >= 1, "offer_blocks",
               "an integer >= 1", self.offer_blocks)
-        check_range(self.wallet_coins, "wallet_coins", 0.0)
+        check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
 
 
 @dataclass(frozen=True)
@@ -189,14 +196,15 @@ class Population:
     providers: ProviderParams = field(default_factory=ProviderParams)
 
     def __post_init__(self) -> None:
-        check(isinstance(self.size, int) and self.size >= 1, "size", "an integer >= 1",
+        check(is_integer(self.size) and self.size >= 1, "size", "an integer >= 1",
               self.size)
         check_range(self.evs_per_household, "evs_per_household", 0.0, 100.0)
-        check(isinstance(self.providers_per_area, int) and self.providers_per_area >= 0,
+        check(is_integer(self.providers_per_area) and self.providers_per_area >= 0,
               "providers_per_area", "an integer >= 0", self.providers_per_area)
         check_range(self.pv_share, "pv_share", 0.0, 1.0)
         check_range(self.battery_share_of_pv, "battery_share_of_pv", 0.0, 1.0)
-        check_range(self.grid_operator_wallet_coins, "grid_operator_wallet_coins", 0.0)
+        check_range(self.grid_operator_wallet_coins, "grid_operator_wallet_coins", 0.0,
+                    MAX_WALLET_COINS)
         for name, kind in (("households", HouseholdParams), ("evs", EVParams),
                            ("providers", ProviderParams)):
             object.__setattr__(self, name, _build(kind, getattr(self, name), name))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.area import Area, AreaDecision, AreaSpec
-from agents.params import check
+from agents.params import check, is_integer
 from agents.settlement import SettlementBatch
 
 
@@ -68,7 +68,7 @@ class RayRuntime:
     name = "ray"
 
     def __post_init__(self) -> None:
-        check(isinstance(self.num_workers, int) and self.num_workers >= 1, "num_workers",
+        check(is_integer(self.num_workers) and self.num_workers >= 1, "num_workers",
               "an integer >= 1", self.num_workers)
 
     def start(self, specs: Sequence[AreaSpec]) -> None:

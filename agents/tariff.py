@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.params import check
+from agents.params import check, check_range
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,10 @@ class TimeOfUseTariff:
     peak_end_h: float = 20.0
 
     def __post_init__(self) -> None:
-        check(self.feed_in_coins_per_kwh >= 0, "feed_in_coins_per_kwh", ">= 0",
-              self.feed_in_coins_per_kwh)
+        check_range(self.feed_in_coins_per_kwh, "feed_in_coins_per_kwh", 0.0)
         for name in ("off_peak_coins_per_kwh", "day_coins_per_kwh", "peak_coins_per_kwh"):
             value = getattr(self, name)
+            check_range(value, name, 0.0)
             check(value >= self.feed_in_coins_per_kwh, name,
                   f">= feed_in_coins_per_kwh ({self.feed_in_coins_per_kwh})", value)
         check(0 <= self.day_start_h <= self.peak_start_h <= self.peak_end_h <= 24,

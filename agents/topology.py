@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from agents.params import check, check_interval, check_range
+from agents.params import check, check_interval, check_range, is_integer
 
 SUBSTATION = 0
 
@@ -45,9 +45,9 @@ class RadialFeeders:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "line_length_km", tuple(self.line_length_km))
-        check(isinstance(self.n_areas, int) and 1 <= self.n_areas <= 10_000, "n_areas",
+        check(is_integer(self.n_areas) and 1 <= self.n_areas <= 10_000, "n_areas",
               "an integer from 1 to 10000", self.n_areas)
-        check(isinstance(self.buses_per_area, int) and self.buses_per_area >= 1,
+        check(is_integer(self.buses_per_area) and self.buses_per_area >= 1,
               "buses_per_area", "an integer >= 1", self.buses_per_area)
         check_interval(self.line_length_km, "line_length_km", low=0.0)
         check_range(self.trunk_length_km, "trunk_length_km", 0.0, low_open=True)
