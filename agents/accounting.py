@@ -32,7 +32,8 @@ def summarize(model: GridModel) -> dict[str, Any]:
     mirrored = all(
         ledger_balances.get(key, 0) == int(balance)
         for keys, w in zip(model.runtime.public_keys(), wallets, strict=True)
-        for key, balance in zip(keys, w.wallet_micro.tolist(), strict=True))
+        for key, balance in zip(keys, w.wallet_micro.tolist(), strict=True)
+    )
     return {
         "energy_kwh": {k: v for k, v in totals.items() if k.endswith("_kwh")},
         "p2p_kwh": p2p_kwh,
@@ -63,8 +64,11 @@ def summarize(model: GridModel) -> dict[str, Any]:
         "chain": {chain.chain_id: chain.metrics()},
         "ledger_head": {chain.chain_id: chain.head_hash},
         "coin_supply_micro": {
-            chain.chain_id: {"genesis": chain.ledger.genesis.total_supply,
-                             "final": chain.ledger.total_supply()}},
+            chain.chain_id: {
+                "genesis": chain.ledger.genesis.total_supply,
+                "final": chain.ledger.total_supply(),
+            }
+        },
         "wallets_match_ledger": bool(mirrored),
         "max_abs_energy_balance_error_kwh": totals.get("max_abs_energy_balance_error_kwh", 0.0),
         "blocks_by_validator": {m.identity.public_hex[:16]: m.blocks_sealed for m in model.miners},

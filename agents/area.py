@@ -117,36 +117,50 @@ class Area:
         homes = all_buses[all_buses != self.station]
         homes = homes if len(homes) else all_buses
         self.households = HouseholdState.draw(self.counts, pop.households, homes, rng)
-        self.evs = EVState.draw(self.counts.evs, pop.evs, self.households.bus, homes,
-                                spec.step_minutes, rng)
-        self.providers = ProviderState.create(self.counts.providers, pop.providers,
-                                              self.station)
-        self.wallets = Wallets.create(np.concatenate([
-            np.full(self.counts.households, pop.households.wallet_coins),
-            np.full(self.counts.evs, pop.evs.wallet_coins),
-            np.full(self.counts.providers, pop.providers.wallet_coins),
-        ]))
-        self.identities = [Identity.derive(spec.run_seed, f"agent/{spec.id_offset + row}")
-                           for row in range(self.counts.total)]
+        self.evs = EVState.draw(
+            self.counts.evs, pop.evs, self.households.bus, homes, spec.step_minutes, rng
+        )
+        self.providers = ProviderState.create(self.counts.providers, pop.providers, self.station)
+        self.wallets = Wallets.create(
+            np.concatenate(
+                [
+                    np.full(self.counts.households, pop.households.wallet_coins),
+                    np.full(self.counts.evs, pop.evs.wallet_coins),
+                    np.full(self.counts.providers, pop.providers.wallet_coins),
+                ]
+            )
+        )
+        self.identities = [
+            Identity.derive(spec.run_seed, f"agent/{spec.id_offset + row}")
+            for row in range(self.counts.total)
+        ]
         self.public_keys = [identity.public_hex for identity in self.identities]
         self._place_agents()
         self._step = -1
         self._hour = 0.0
         n = self.counts.total
-        self.sample_rows = np.unique(np.linspace(0, n - 1, min(spec.sample_size, n)).astype(
-            np.int64)) if n and spec.sample_size > 0 else np.zeros(0, dtype=np.int64)
+        self.sample_rows = (
+            np.unique(np.linspace(0, n - 1, min(spec.sample_size, n)).astype(np.int64))
+            if n and spec.sample_size > 0
+            else np.zeros(0, dtype=np.int64)
+        )
 
     # ------------------------------------------------------------------ setup
     def _place_agents(self) -> None:
         space, ids = self.world.space, self.identities
         h, e = self.counts.households, self.counts.evs
-        self.prosumers = [Prosumer(self.world, self, i, space[int(bus)], ids[i])
-                          for i, bus in enumerate(self.households.bus)]
-        self.vehicles = [ElectricVehicle(self.world, self, j, space[int(bus)], ids[h + j])
-                         for j, bus in enumerate(self.evs.home_bus)]
+        self.prosumers = [
+            Prosumer(self.world, self, i, space[int(bus)], ids[i])
+            for i, bus in enumerate(self.households.bus)
+        ]
+        self.vehicles = [
+            ElectricVehicle(self.world, self, j, space[int(bus)], ids[h + j])
+            for j, bus in enumerate(self.evs.home_bus)
+        ]
         self.service_providers = [
             ServiceProvider(self.world, self, k, space[int(bus)], ids[h + e + k])
-            for k, bus in enumerate(self.providers.bus)]
+            for k, bus in enumerate(self.providers.bus)
+        ]
         self.aggregator = Aggregator(self.world, self, space[self.station])
 
     @property
@@ -161,8 +175,15 @@ class Area:
         net = hh.load_kwh[rows] - hh.pv_kwh[rows]
         low, high = params.battery_soc_bounds
         charge, discharge, soc = battery_dispatch(
-            net, hh.soc_kwh[rows], hh.battery_capacity_kwh[rows], params.battery_power_kw,
-            self.dt_h, params.battery_efficiency, low, high)
+            net,
+            hh.soc_kwh[rows],
+            hh.battery_capacity_kwh[rows],
+            params.battery_power_kw,
+            self.dt_h,
+            params.battery_efficiency,
+            low,
+            high,
+        )
         hh.charge_kwh[rows], hh.discharge_kwh[rows], hh.soc_kwh[rows] = charge, discharge, soc
         hh.net_kwh[rows] = net + charge - discharge
 
@@ -172,11 +193,22 @@ class Area:
         step_of_day = self._step % self.steps_per_day
         plugged = ~((ev.depart_step[rows] <= step_of_day) & (step_of_day < ev.arrive_step[rows]))
         charge_wh, driven, soc = ev_energy(
-            plugged, ev.drive_kwh_per_step[rows], ev.soc_kwh[rows], ev.capacity_kwh[rows],
-            params.charge_power_kw, self.dt_h, params.charge_efficiency, params.target_soc)
+            plugged,
+            ev.drive_kwh_per_step[rows],
+            ev.soc_kwh[rows],
+            ev.capacity_kwh[rows],
+            params.charge_power_kw,
+            self.dt_h,
+            params.charge_efficiency,
+            params.target_soc,
+        )
         moved = np.flatnonzero(np.atleast_1d(plugged != ev.plugged[rows]))
         ev.plugged[rows], ev.charge_wh[rows], ev.driven_kwh[rows], ev.soc_kwh[rows] = (
-            plugged, charge_wh, driven, soc)
+            plugged,
+            charge_wh,
+            driven,
+            soc,
+        )
         indices = np.atleast_1d(np.arange(len(ev.soc_kwh))[rows])
         for j in indices[moved]:
             bus = ev.home_bus[j] if ev.plugged[j] else ev.work_bus[j]
@@ -200,16 +232,23 @@ class Area:
         self._charge_grid_only_cost(book, ctx)
         result = self.spec.market.clear(book, ctx)
         return AreaDecision(
-            area_id=self.spec.area_id, local_trades=result.trades,
-            residual=residual_book(book, result), energy_kwh=self._energy_totals(),
-            orders=len(book) + rejected, orders_rejected=rejected)
+            area_id=self.spec.area_id,
+            local_trades=result.trades,
+            residual=residual_book(book, result),
+            energy_kwh=self._energy_totals(),
+            orders=len(book) + rejected,
+            orders_rejected=rejected,
+        )
 
     def market_context(self, step: int) -> MarketContext:
         """Tariffs in force during ``step``."""
         hour = float(step_mid_hours(step % self.steps_per_day, self.spec.step_minutes))
         tariff = self.spec.tariff
-        return MarketContext(step=step, tariff=float(tariff.retail_price(hour)),
-                             feed_in_tariff=tariff.feed_in_coins_per_kwh)
+        return MarketContext(
+            step=step,
+            tariff=float(tariff.retail_price(hour)),
+            feed_in_tariff=tariff.feed_in_coins_per_kwh,
+        )
 
     def _draw_exogenous(self) -> None:
         """This step's weather and demand noise, drawn in a fixed order from the area rng."""
@@ -222,41 +261,61 @@ class Area:
 
     def _collect_orders(self, step: int, ctx: MarketContext) -> tuple[OrderBook, int]:
         """Every agent's order for the step, signed, verified by the aggregator."""
-        hh, ev, pv = self.households, self.evs, self.providers
+        hh, ev = self.households, self.evs
         params = self.spec.population.providers
         net_wh = np.rint(hh.net_kwh * 1000.0).astype(np.int64)
         h_rows = np.flatnonzero(net_wh != 0)
         h_buy = net_wh[h_rows] > 0
-        h_price = limit_price(np.where(h_buy, hh.bid_markup[h_rows], hh.ask_markup[h_rows]),
-                              ctx.tariff, ctx.feed_in_tariff)
+        h_price = limit_price(
+            np.where(h_buy, hh.bid_markup[h_rows], hh.ask_markup[h_rows]),
+            ctx.tariff,
+            ctx.feed_in_tariff,
+        )
         e_rows = np.flatnonzero(ev.charge_wh > 0)
         e_price = limit_price(ev.bid_markup[e_rows], ctx.tariff, ctx.feed_in_tariff)
         block_wh, block_price = generator_offer_blocks(
-            params.capacity_kw, self.dt_h, params.cost_quadratic_coins_per_kwh2,
-            params.cost_linear_coins_per_kwh, params.offer_blocks)
+            params.capacity_kw,
+            self.dt_h,
+            params.cost_quadratic_coins_per_kwh2,
+            params.cost_linear_coins_per_kwh,
+            params.offer_blocks,
+        )
         n_blocks = params.offer_blocks if block_wh > 0 else 0
         p_rows = np.repeat(np.arange(self.counts.providers), n_blocks)
         h_count, e_count = self.counts.households, self.counts.evs
         wallet_row = np.concatenate([h_rows, h_count + e_rows, h_count + e_count + p_rows])
-        side = np.concatenate([np.where(h_buy, BUY, SELL), np.full(len(e_rows), BUY),
-                               np.full(len(p_rows), SELL)]).astype(np.int8)
-        quantity = np.concatenate([np.abs(net_wh[h_rows]), ev.charge_wh[e_rows],
-                                   np.full(len(p_rows), block_wh)]).astype(np.int64)
-        price = np.concatenate([h_price, e_price, np.tile(block_price, self.counts.providers)
-                                if n_blocks else np.zeros(0)])
-        dispatchable = np.concatenate([np.zeros(len(h_rows) + len(e_rows), dtype=bool),
-                                       np.ones(len(p_rows), dtype=bool)])
+        side = np.concatenate(
+            [np.where(h_buy, BUY, SELL), np.full(len(e_rows), BUY), np.full(len(p_rows), SELL)]
+        ).astype(np.int8)
+        quantity = np.concatenate(
+            [np.abs(net_wh[h_rows]), ev.charge_wh[e_rows], np.full(len(p_rows), block_wh)]
+        ).astype(np.int64)
+        price = np.concatenate(
+            [
+                h_price,
+                e_price,
+                np.tile(block_price, self.counts.providers) if n_blocks else np.zeros(0),
+            ]
+        )
+        dispatchable = np.concatenate(
+            [np.zeros(len(h_rows) + len(e_rows), dtype=bool), np.ones(len(p_rows), dtype=bool)]
+        )
         agent = self.spec.id_offset + wallet_row
         valid = np.ones(len(agent), dtype=bool)
         if self.spec.sign_orders and len(agent):
-            messages = order_messages(self.spec.area_id, step, agent, side, quantity,
-                                      price_micro(price))
+            messages = order_messages(
+                self.spec.area_id, step, agent, side, quantity, price_micro(price)
+            )
             signatures = sign_orders([self.identities[r] for r in wallet_row], messages)
-            valid = verify_orders([self.public_keys[r] for r in wallet_row], messages,
-                                  signatures)
+            valid = verify_orders([self.public_keys[r] for r in wallet_row], messages, signatures)
         book = OrderBook.from_columns(
-            agent=agent, side=side, quantity_wh=quantity, limit_price=price,
-            area=np.full(len(agent), self.spec.area_id), dispatchable=dispatchable)
+            agent=agent,
+            side=side,
+            quantity_wh=quantity,
+            limit_price=price,
+            area=np.full(len(agent), self.spec.area_id),
+            dispatchable=dispatchable,
+        )
         rejected = int((~valid).sum())
         self.aggregator.orders_received += len(agent)
         self.aggregator.orders_rejected += rejected
@@ -269,8 +328,7 @@ class Area:
         exported = (~buy) & (~book.dispatchable)
         cost = np.zeros(len(rows), dtype=np.int64)
         cost[buy] = payment_micro(book.quantity_wh[buy], price_micro(ctx.tariff))
-        cost[exported] = -payment_micro(book.quantity_wh[exported],
-                                        price_micro(ctx.feed_in_tariff))
+        cost[exported] = -payment_micro(book.quantity_wh[exported], price_micro(ctx.feed_in_tariff))
         np.add.at(self.wallets.grid_only_cost_micro, rows, cost)
 
     def _energy_totals(self) -> dict[str, float]:
@@ -281,8 +339,9 @@ class Area:
             "pv_kwh": float(hh.pv_kwh.sum()),
             "battery_charge_kwh": float(hh.charge_kwh.sum()),
             "battery_discharge_kwh": float(hh.discharge_kwh.sum()),
-            "battery_loss_kwh": float((hh.charge_kwh * (1 - eta)).sum()
-                                      + (hh.discharge_kwh * (1 / eta - 1)).sum()),
+            "battery_loss_kwh": float(
+                (hh.charge_kwh * (1 - eta)).sum() + (hh.discharge_kwh * (1 / eta - 1)).sum()
+            ),
             "battery_stored_kwh": float(hh.soc_kwh.sum()),
             "ev_charge_kwh": float(ev.charge_wh.sum() / 1000.0),
             "ev_drive_kwh": float(ev.driven_kwh.sum()),
@@ -306,13 +365,20 @@ class Area:
             nonce = int(wallets.nonce[row])
             wallets.nonce[row] = nonce + 1
             tx = Transaction(
-                chain_id=self.spec.chain_id, sender=self.public_keys[row],
-                receiver=batch.receiver_key[i], amount=int(batch.amount_micro[i]), nonce=nonce,
+                chain_id=self.spec.chain_id,
+                sender=self.public_keys[row],
+                receiver=batch.receiver_key[i],
+                amount=int(batch.amount_micro[i]),
+                nonce=nonce,
                 kind=batch.kind[i],
-                payload={"trade_id": int(batch.trade_id[i]), "step": batch.step,
-                         "energy_wh": int(batch.energy_wh[i]),
-                         "price_micro_per_kwh": int(batch.price_micro[i])},
-                timestamp_ms=batch.timestamp_ms)
+                payload={
+                    "trade_id": int(batch.trade_id[i]),
+                    "step": batch.step,
+                    "energy_wh": int(batch.energy_wh[i]),
+                    "price_micro_per_kwh": int(batch.price_micro[i]),
+                },
+                timestamp_ms=batch.timestamp_ms,
+            )
             signed.append(sign_transaction(self.identities[row], tx))
         np.subtract.at(wallets.wallet_micro, payer_rows, batch.amount_micro)
         np.add.at(wallets.paid_micro, payer_rows, batch.amount_micro)
@@ -322,24 +388,30 @@ class Area:
         first_provider = self.counts.households + self.counts.evs
         self.providers.sold_wh[:] = 0
         is_provider = receipt_rows >= first_provider
-        np.add.at(self.providers.sold_wh, receipt_rows[is_provider] - first_provider,
-                  batch.receipt_energy_wh[is_provider])
+        np.add.at(
+            self.providers.sold_wh,
+            receipt_rows[is_provider] - first_provider,
+            batch.receipt_energy_wh[is_provider],
+        )
         return signed, self.sample()
 
     def sample(self) -> dict[str, np.ndarray]:
         """State of the sampled agents after the current step."""
         rows = self.sample_rows
         h = self.counts.households
-        net = np.concatenate([self.households.net_kwh, self.evs.charge_wh / 1000.0,
-                              -self.providers.sold_wh / 1000.0])
-        soc = np.concatenate([self.households.soc_kwh, self.evs.soc_kwh,
-                              np.zeros(self.counts.providers)])
+        net = np.concatenate(
+            [self.households.net_kwh, self.evs.charge_wh / 1000.0, -self.providers.sold_wh / 1000.0]
+        )
+        soc = np.concatenate(
+            [self.households.soc_kwh, self.evs.soc_kwh, np.zeros(self.counts.providers)]
+        )
         return {
             "step": np.full(len(rows), self._step, dtype=np.int64),
             "agent": self.spec.id_offset + rows,
             "net_kwh": net[rows],
             "soc_kwh": soc[rows],
             "wallet_coins": self.wallets.wallet_micro[rows] / 1_000_000,
-            "plugged_in": np.concatenate([np.zeros(h, bool), self.evs.plugged,
-                                          np.zeros(self.counts.providers, bool)])[rows],
+            "plugged_in": np.concatenate(
+                [np.zeros(h, bool), self.evs.plugged, np.zeros(self.counts.providers, bool)]
+            )[rows],
         }

@@ -47,9 +47,7 @@ def battery_dispatch(
     return charge, discharge, soc_after
 
 
-def ev_energy(
-    plugged, drive_kwh, soc_kwh, capacity_kwh, power_kw, dt_h, efficiency, target_soc
-):
+def ev_energy(plugged, drive_kwh, soc_kwh, capacity_kwh, power_kw, dt_h, efficiency, target_soc):
     """One step of an EV: drive while away, charge toward the target while plugged in.
 
     Args:

@@ -33,8 +33,8 @@ from agents.settlement import (
 )
 from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses
-from chain.keys import Identity
 from chain import Genesis
+from chain.keys import Identity
 from chain.node import Chain
 from chain.transaction import Transaction, sign_transaction
 from market import MarketContext, OrderBook, Trades, settle_with_grid
@@ -62,15 +62,29 @@ class GridModel(mesa.Model):
         agents_sample: How many agents are reported per step in total.
     """
 
-    def __init__(self, *, market: Any, consensus: Any, grid: Any, population: Population,
-                 tariff: TimeOfUseTariff, runtime: Any, seed: int = 42,
-                 step_minutes: int = 15, steps: int = 96, chain_id: str = "main",
-                 agent_path: str = "vectorized", sign_orders: bool = True,
-                 agents_sample: int = 1000):
-        check(is_integer(step_minutes) and 1 <= step_minutes <= 1440
-              and 1440 % step_minutes == 0, "step_minutes",
-              "a whole number of minutes that divides a day (1, 5, 15, 30, 60, ...)",
-              step_minutes)
+    def __init__(
+        self,
+        *,
+        market: Any,
+        consensus: Any,
+        grid: Any,
+        population: Population,
+        tariff: TimeOfUseTariff,
+        runtime: Any,
+        seed: int = 42,
+        step_minutes: int = 15,
+        steps: int = 96,
+        chain_id: str = "main",
+        agent_path: str = "vectorized",
+        sign_orders: bool = True,
+        agents_sample: int = 1000,
+    ):
+        check(
+            is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
+            "step_minutes",
+            "a whole number of minutes that divides a day (1, 5, 15, 30, 60, ...)",
+            step_minutes,
+        )
         check(is_integer(steps) and steps >= 1, "steps", "an integer >= 1", steps)
         check(is_integer(seed) and seed >= 0, "seed", "an integer >= 0", seed)
         root = np.random.SeedSequence(seed)
@@ -84,19 +98,31 @@ class GridModel(mesa.Model):
         self.space = Network(self.graph, random=self.random)
         self.n_areas = grid.n_areas
         self.validator_buses = _validator_buses(self.graph)
-        check(consensus.n_validators <= len(self.validator_buses), "n_validators",
-              f"at most the number of grid buses ({len(self.validator_buses)})",
-              consensus.n_validators)
+        check(
+            consensus.n_validators <= len(self.validator_buses),
+            "n_validators",
+            f"at most the number of grid buses ({len(self.validator_buses)})",
+            consensus.n_validators,
+        )
         counts = population.area_counts(self.n_areas)
         self._build_registry(counts)
         specs = [
             AreaSpec(
-                area_id=a, counts=counts[a], population=population, tariff=tariff,
-                market=market, graph=self.graph.subgraph(area_buses(self.graph, a)).copy(),
-                seed=seed_a, run_seed=seed, id_offset=int(self.area_offsets[a]),
-                chain_id=chain_id, step_minutes=step_minutes, agent_path=agent_path,
+                area_id=a,
+                counts=counts[a],
+                population=population,
+                tariff=tariff,
+                market=market,
+                graph=self.graph.subgraph(area_buses(self.graph, a)).copy(),
+                seed=seed_a,
+                run_seed=seed,
+                id_offset=int(self.area_offsets[a]),
+                chain_id=chain_id,
+                step_minutes=step_minutes,
+                agent_path=agent_path,
                 sign_orders=sign_orders,
-                sample_size=math.ceil(agents_sample / self.n_areas) if agents_sample else 0)
+                sample_size=math.ceil(agents_sample / self.n_areas) if agents_sample else 0,
+            )
             for a, seed_a in enumerate(areas_seed.spawn(self.n_areas))
         ]
         self.runtime.start(specs)
@@ -108,7 +134,8 @@ class GridModel(mesa.Model):
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in self.metrics})
+            model_reporters={name: _reporter(name) for name in self.metrics}
+        )
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ construction
@@ -119,8 +146,9 @@ class GridModel(mesa.Model):
         next_id = 1
         for a, c in enumerate(counts):
             offsets.append(next_id)
-            kinds.append(np.repeat(np.array([1, 2, 3], np.int8),
-                                   [c.households, c.evs, c.providers]))
+            kinds.append(
+                np.repeat(np.array([1, 2, 3], np.int8), [c.households, c.evs, c.providers])
+            )
             areas.append(np.full(c.total, a, np.int32))
             next_id += c.total
         self.area_offsets = np.array(offsets, dtype=np.int64)
@@ -129,22 +157,27 @@ class GridModel(mesa.Model):
 
     def _build_chain(self, chain_id: str) -> None:
         grid_identity = Identity.derive(self.seed, f"agent/{GRID_OPERATOR_ID}")
-        self.grid_operator = GridOperator(self, self.space[SUBSTATION], grid_identity,
-                                          self.tariff)
+        self.grid_operator = GridOperator(self, self.space[SUBSTATION], grid_identity, self.tariff)
         hosts = self.validator_buses
-        self.miners = [Miner(self, k, self.space[hosts[k]],
-                             Identity.derive(self.seed, f"validator/{k}"))
-                       for k in range(self.consensus.n_validators)]
+        self.miners = [
+            Miner(self, k, self.space[hosts[k]], Identity.derive(self.seed, f"validator/{k}"))
+            for k in range(self.consensus.n_validators)
+        ]
         self.public_keys = [grid_identity.public_hex]
         for keys in self.runtime.public_keys():
             self.public_keys.extend(keys)
-        balances = {grid_identity.public_hex: round(
-            self.population.grid_operator_wallet_coins * 1_000_000)}
+        balances = {
+            grid_identity.public_hex: round(self.population.grid_operator_wallet_coins * 1_000_000)
+        }
         for area_balances in self.runtime.genesis_balances():
             balances.update(area_balances)
-        genesis = Genesis(chain_id=chain_id, consensus=self.consensus.name, balances=balances,
-                          validators=tuple(m.identity.public_hex for m in self.miners),
-                          params=self.consensus.params())
+        genesis = Genesis(
+            chain_id=chain_id,
+            consensus=self.consensus.name,
+            balances=balances,
+            validators=tuple(m.identity.public_hex for m in self.miners),
+            params=self.consensus.params(),
+        )
         self.chain = Chain(genesis, self.consensus, [m.identity for m in self.miners])
         self._grid_nonce = 0
         self.blocks_by_proposer: dict[str, int] = {}
@@ -154,8 +187,11 @@ class GridModel(mesa.Model):
         """Tariffs in force during ``step`` (the same function every area uses)."""
         steps_per_day = 1440 // self.step_minutes
         hour = float(step_mid_hours(step % steps_per_day, self.step_minutes))
-        return MarketContext(step=step, tariff=float(self.tariff.retail_price(hour)),
-                             feed_in_tariff=self.tariff.feed_in_coins_per_kwh)
+        return MarketContext(
+            step=step,
+            tariff=float(self.tariff.retail_price(hour)),
+            feed_in_tariff=self.tariff.feed_in_coins_per_kwh,
+        )
 
     def step(self) -> None:
         """One market step: decide, clear locally and across areas, pay, seal blocks."""
@@ -167,28 +203,36 @@ class GridModel(mesa.Model):
         to_grid = settle_with_grid(residual, cross.residual_wh, ctx, GRID_OPERATOR_ID)
         local = Trades.concat([d.local_trades for d in decisions])
         trades = Trades.concat([local, cross.trades, to_grid])
-        kind = np.concatenate([
-            np.full(len(local), P2P_LOCAL), np.full(len(cross.trades), P2P_CROSS),
-            np.where(to_grid.seller == GRID_OPERATOR_ID, GRID_IMPORT, GRID_EXPORT)]).astype(
-            np.int8)
+        kind = np.concatenate(
+            [
+                np.full(len(local), P2P_LOCAL),
+                np.full(len(cross.trades), P2P_CROSS),
+                np.where(to_grid.seller == GRID_OPERATOR_ID, GRID_IMPORT, GRID_EXPORT),
+            ]
+        ).astype(np.int8)
         trade_id = self._next_trade_id + np.arange(len(trades), dtype=np.int64)
         self._next_trade_id += len(trades)
         prices = price_micro(trades.price)
         amounts = payment_micro(trades.quantity_wh, prices)
         timestamp_ms = step * self.step_ms
-        signed, samples = self._settle(step, timestamp_ms, trades, kind, trade_id, prices,
-                                       amounts)
+        signed, samples = self._settle(step, timestamp_ms, trades, kind, trade_id, prices, amounts)
         rejected = self.chain.submit(signed)
         blocks = self.chain.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
             self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
         tx_hash = {stx.tx.payload["trade_id"]: stx.tx_hash for stx in signed}
-        self.trade_log.append({
-            "trade_id": trade_id, "step": np.full(len(trades), step, np.int64), "kind": kind,
-            **trades.to_columns(), "price_micro_per_kwh": prices, "amount_micro": amounts,
-            "tx_hash": np.array([tx_hash.get(int(t), "") for t in trade_id], dtype=object),
-        })
+        self.trade_log.append(
+            {
+                "trade_id": trade_id,
+                "step": np.full(len(trades), step, np.int64),
+                "kind": kind,
+                **trades.to_columns(),
+                "price_micro_per_kwh": prices,
+                "amount_micro": amounts,
+                "tx_hash": np.array([tx_hash.get(int(t), "") for t in trade_id], dtype=object),
+            }
+        )
         self.agent_log.extend(samples)
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.datacollector.collect(self)
@@ -202,25 +246,41 @@ class GridModel(mesa.Model):
         batches = []
         for a in range(self.n_areas):
             pays, gets = payer_area == a, payee_area == a
-            batches.append(SettlementBatch(
-                step=step, timestamp_ms=timestamp_ms, trade_id=trade_id[pays],
-                payer=trades.buyer[pays], receiver_key=receiver_keys[pays].tolist(),
-                amount_micro=amounts[pays], kind=tx_kind[pays].tolist(),
-                energy_wh=trades.quantity_wh[pays], price_micro=prices[pays],
-                receipt_agent=trades.seller[gets], receipt_micro=amounts[gets],
-                receipt_energy_wh=trades.quantity_wh[gets]))
+            batches.append(
+                SettlementBatch(
+                    step=step,
+                    timestamp_ms=timestamp_ms,
+                    trade_id=trade_id[pays],
+                    payer=trades.buyer[pays],
+                    receiver_key=receiver_keys[pays].tolist(),
+                    amount_micro=amounts[pays],
+                    kind=tx_kind[pays].tolist(),
+                    energy_wh=trades.quantity_wh[pays],
+                    price_micro=prices[pays],
+                    receipt_agent=trades.seller[gets],
+                    receipt_micro=amounts[gets],
+                    receipt_energy_wh=trades.quantity_wh[gets],
+                )
+            )
         results = self.runtime.settle(batches)
         signed = [stx for txs, _ in results for stx in txs]
         samples = [sample for _, sample in results]
         for i in np.flatnonzero(payer_area == -1):
             tx = Transaction(
-                chain_id=self.chain.chain_id, sender=self.public_keys[GRID_OPERATOR_ID],
-                receiver=receiver_keys[i], amount=int(amounts[i]), nonce=self._grid_nonce,
+                chain_id=self.chain.chain_id,
+                sender=self.public_keys[GRID_OPERATOR_ID],
+                receiver=receiver_keys[i],
+                amount=int(amounts[i]),
+                nonce=self._grid_nonce,
                 kind=tx_kind[i],
-                payload={"trade_id": int(trade_id[i]), "step": step,
-                         "energy_wh": int(trades.quantity_wh[i]),
-                         "price_micro_per_kwh": int(prices[i])},
-                timestamp_ms=timestamp_ms)
+                payload={
+                    "trade_id": int(trade_id[i]),
+                    "step": step,
+                    "energy_wh": int(trades.quantity_wh[i]),
+                    "price_micro_per_kwh": int(prices[i]),
+                },
+                timestamp_ms=timestamp_ms,
+            )
             self._grid_nonce += 1
             signed.append(sign_transaction(self.grid_operator.identity, tx))
         signed.sort(key=lambda stx: stx.tx.payload["trade_id"])
@@ -228,52 +288,83 @@ class GridModel(mesa.Model):
 
     def _record(self, step, ctx, decisions, trades, kind, n_tx, rejected, blocks) -> None:
         """This step's model-level metrics (one row of model.parquet)."""
-        energy = {key: sum(d.energy_kwh[key] for d in decisions)
-                  for key in decisions[0].energy_kwh}
+        energy = {key: sum(d.energy_kwh[key] for d in decisions) for key in decisions[0].energy_kwh}
         kwh = trades.quantity_wh / 1000.0
         sold_by_provider = self.agent_kind[trades.seller] == 3
-        per_provider = np.bincount(trades.seller[sold_by_provider],
-                                   weights=kwh[sold_by_provider])
+        per_provider = np.bincount(trades.seller[sold_by_provider], weights=kwh[sold_by_provider])
         generation = float(kwh[sold_by_provider].sum())
         params = self.population.providers
-        self.provider_cost_coins += float(np.sum(
-            params.cost_quadratic_coins_per_kwh2 * per_provider**2
-            + params.cost_linear_coins_per_kwh * per_provider))
+        self.provider_cost_coins += float(
+            np.sum(
+                params.cost_quadratic_coins_per_kwh2 * per_provider**2
+                + params.cost_linear_coins_per_kwh * per_provider
+            )
+        )
         p2p = kind <= P2P_CROSS
-        by_kind = {name: float(kwh[kind == code].sum()) for name, code in (
-            ("p2p_local_kwh", P2P_LOCAL), ("p2p_cross_kwh", P2P_CROSS),
-            ("grid_import_kwh", GRID_IMPORT), ("grid_export_kwh", GRID_EXPORT))}
-        supply = (energy["pv_kwh"] + energy["battery_discharge_kwh"] + generation
-                  + by_kind["grid_import_kwh"])
-        demand = (energy["load_kwh"] + energy["battery_charge_kwh"] + energy["ev_charge_kwh"]
-                  + by_kind["grid_export_kwh"])
+        by_kind = {
+            name: float(kwh[kind == code].sum())
+            for name, code in (
+                ("p2p_local_kwh", P2P_LOCAL),
+                ("p2p_cross_kwh", P2P_CROSS),
+                ("grid_import_kwh", GRID_IMPORT),
+                ("grid_export_kwh", GRID_EXPORT),
+            )
+        }
+        supply = (
+            energy["pv_kwh"]
+            + energy["battery_discharge_kwh"]
+            + generation
+            + by_kind["grid_import_kwh"]
+        )
+        demand = (
+            energy["load_kwh"]
+            + energy["battery_charge_kwh"]
+            + energy["ev_charge_kwh"]
+            + by_kind["grid_export_kwh"]
+        )
         chain_metrics = self.chain.metrics()
         self.metrics = {
-            "step": step, "hour": float(step_mid_hours(step % (1440 // self.step_minutes),
-                                                        self.step_minutes)),
-            "tariff_coins_per_kwh": ctx.tariff, "feed_in_coins_per_kwh": ctx.feed_in_tariff,
-            **energy, "provider_generation_kwh": generation, **by_kind,
-            "p2p_mean_price_coins_per_kwh": (float(np.average(trades.price[p2p],
-                                                              weights=kwh[p2p]))
-                                             if p2p.any() else float("nan")),
+            "step": step,
+            "hour": float(step_mid_hours(step % (1440 // self.step_minutes), self.step_minutes)),
+            "tariff_coins_per_kwh": ctx.tariff,
+            "feed_in_coins_per_kwh": ctx.feed_in_tariff,
+            **energy,
+            "provider_generation_kwh": generation,
+            **by_kind,
+            "p2p_mean_price_coins_per_kwh": (
+                float(np.average(trades.price[p2p], weights=kwh[p2p]))
+                if p2p.any()
+                else float("nan")
+            ),
             "energy_balance_error_kwh": supply - demand,
             "orders": float(sum(d.orders for d in decisions)),
             "orders_rejected": float(sum(d.orders_rejected for d in decisions)),
-            "trades": float(len(trades)), "transactions_submitted": float(n_tx),
-            "transactions_rejected": float(len(rejected)), "blocks_sealed": float(len(blocks)),
+            "trades": float(len(trades)),
+            "transactions_submitted": float(n_tx),
+            "transactions_rejected": float(len(rejected)),
+            "blocks_sealed": float(len(blocks)),
             "chain_height": float(self.chain.ledger.height),
             "mempool_size": float(chain_metrics["mempool_size"]),
         }
         for key, value in self.metrics.items():
-            if (key.endswith("_kwh") and not key.endswith("_per_kwh")
-                    and key not in ("battery_stored_kwh", "ev_stored_kwh")):
+            if (
+                key.endswith("_kwh")
+                and not key.endswith("_per_kwh")
+                and key not in ("battery_stored_kwh", "ev_stored_kwh")
+            ):
                 self.totals[key] = self.totals.get(key, 0.0) + value
-        for key in ("orders", "orders_rejected", "trades", "transactions_submitted",
-                    "transactions_rejected"):
+        for key in (
+            "orders",
+            "orders_rejected",
+            "trades",
+            "transactions_submitted",
+            "transactions_rejected",
+        ):
             self.totals[key] = self.totals.get(key, 0.0) + self.metrics[key]
         self.totals["max_abs_energy_balance_error_kwh"] = max(
             self.totals.get("max_abs_energy_balance_error_kwh", 0.0),
-            abs(self.metrics["energy_balance_error_kwh"]))
+            abs(self.metrics["energy_balance_error_kwh"]),
+        )
 
     def run(self, progress=None) -> None:
         """Run every step, then seal what is left in the mempool."""
@@ -296,14 +387,38 @@ class GridModel(mesa.Model):
                 self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
 
     def _empty_metrics(self) -> dict[str, float]:
-        keys = ["step", "hour", "tariff_coins_per_kwh", "feed_in_coins_per_kwh", "load_kwh",
-                "pv_kwh", "battery_charge_kwh", "battery_discharge_kwh", "battery_loss_kwh",
-                "battery_stored_kwh", "ev_charge_kwh", "ev_drive_kwh", "ev_stored_kwh",
-                "evs_plugged", "household_net_kwh", "provider_generation_kwh", "p2p_local_kwh",
-                "p2p_cross_kwh", "grid_import_kwh", "grid_export_kwh",
-                "p2p_mean_price_coins_per_kwh", "energy_balance_error_kwh", "orders",
-                "orders_rejected", "trades", "transactions_submitted", "transactions_rejected",
-                "blocks_sealed", "chain_height", "mempool_size"]
+        keys = [
+            "step",
+            "hour",
+            "tariff_coins_per_kwh",
+            "feed_in_coins_per_kwh",
+            "load_kwh",
+            "pv_kwh",
+            "battery_charge_kwh",
+            "battery_discharge_kwh",
+            "battery_loss_kwh",
+            "battery_stored_kwh",
+            "ev_charge_kwh",
+            "ev_drive_kwh",
+            "ev_stored_kwh",
+            "evs_plugged",
+            "household_net_kwh",
+            "provider_generation_kwh",
+            "p2p_local_kwh",
+            "p2p_cross_kwh",
+            "grid_import_kwh",
+            "grid_export_kwh",
+            "p2p_mean_price_coins_per_kwh",
+            "energy_balance_error_kwh",
+            "orders",
+            "orders_rejected",
+            "trades",
+            "transactions_submitted",
+            "transactions_rejected",
+            "blocks_sealed",
+            "chain_height",
+            "mempool_size",
+        ]
         metrics = dict.fromkeys(keys, 0.0)
         metrics["step"] = -1
         metrics["p2p_mean_price_coins_per_kwh"] = float("nan")

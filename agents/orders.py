@@ -14,13 +14,20 @@ import numpy as np
 from chain.keys import Identity, verify_signature
 
 
-def order_messages(area: int, step: int, agent: np.ndarray, side: np.ndarray,
-                   quantity_wh: np.ndarray, price_micro: np.ndarray) -> list[bytes]:
+def order_messages(
+    area: int,
+    step: int,
+    agent: np.ndarray,
+    side: np.ndarray,
+    quantity_wh: np.ndarray,
+    price_micro: np.ndarray,
+) -> list[bytes]:
     """The bytes each order's agent signs."""
     return [
         b"gridledger-order/1|%d|%d|%d|%d|%d|%d" % (area, step, a, s, q, p)
-        for a, s, q, p in zip(agent.tolist(), side.tolist(), quantity_wh.tolist(),
-                              price_micro.tolist(), strict=True)
+        for a, s, q, p in zip(
+            agent.tolist(), side.tolist(), quantity_wh.tolist(), price_micro.tolist(), strict=True
+        )
     ]
 
 
@@ -29,11 +36,15 @@ def sign_orders(signers: Sequence[Identity], messages: Sequence[bytes]) -> list[
     return [signer.sign(message) for signer, message in zip(signers, messages, strict=True)]
 
 
-def verify_orders(public_keys: Sequence[str], messages: Sequence[bytes],
-                  signatures: Sequence[bytes]) -> np.ndarray:
+def verify_orders(
+    public_keys: Sequence[str], messages: Sequence[bytes], signatures: Sequence[bytes]
+) -> np.ndarray:
     """Boolean mask of the orders whose signature verifies."""
     return np.fromiter(
-        (verify_signature(key, sig, msg)
-         for key, msg, sig in zip(public_keys, messages, signatures, strict=True)),
-        dtype=bool, count=len(messages),
+        (
+            verify_signature(key, sig, msg)
+            for key, msg, sig in zip(public_keys, messages, signatures, strict=True)
+        ),
+        dtype=bool,
+        count=len(messages),
     )

@@ -43,11 +43,21 @@ def is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_range(value: float, key: str, low: float | None = None, high: float | None = None,
-                *, low_open: bool = False) -> None:
+def check_range(
+    value: float,
+    key: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+) -> None:
     """Check that ``value`` is finite and ``low <= value <= high`` (``low <`` if ``low_open``)."""
-    check(isinstance(value, (int, float)) and not isinstance(value, bool)
-          and math.isfinite(value), key, "a finite number", value)
+    check(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+        key,
+        "a finite number",
+        value,
+    )
     if low is not None:
         ok = value > low if low_open else value >= low
         check(ok, key, f"{'>' if low_open else '>='} {low}", value)
@@ -55,8 +65,12 @@ def check_range(value: float, key: str, low: float | None = None, high: float | 
         check(value <= high, key, f"<= {high}", value)
 
 
-def check_interval(bounds: tuple[float, float] | list[float], key: str,
-                   low: float | None = None, high: float | None = None) -> tuple[float, float]:
+def check_interval(
+    bounds: tuple[float, float] | list[float],
+    key: str,
+    low: float | None = None,
+    high: float | None = None,
+) -> tuple[float, float]:
     """Check a ``[lower, upper]`` pair with ``low <= lower <= upper <= high``."""
     check(len(bounds) == 2, key, "a pair [lower, upper]", bounds)
     lower, upper = float(bounds[0]), float(bounds[1])

@@ -64,8 +64,12 @@ class HouseholdParams:
         check_range(self.battery_power_kw, "battery_power_kw", 0.0)
         check_range(self.battery_efficiency, "battery_efficiency", 0.0, 1.0, low_open=True)
         low, high = check_interval(self.battery_soc_bounds, "battery_soc_bounds", 0.0, 1.0)
-        check(low <= self.battery_initial_soc <= high, "battery_initial_soc",
-              f"within battery_soc_bounds [{low}, {high}]", self.battery_initial_soc)
+        check(
+            low <= self.battery_initial_soc <= high,
+            "battery_initial_soc",
+            f"within battery_soc_bounds [{low}, {high}]",
+            self.battery_initial_soc,
+        )
         check_interval(self.ask_markup, "ask_markup", 0.0, 1.0)
         check_interval(self.bid_markup, "bid_markup", 0.0, 1.0)
         check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
@@ -101,20 +105,25 @@ class EVParams:
     wallet_coins: float = 1000.0
 
     def __post_init__(self) -> None:
-        _freeze_pairs(self, "battery_kwh", "initial_soc", "departure_h", "arrival_h",
-                      "trip_kwh", "bid_markup")
+        _freeze_pairs(
+            self, "battery_kwh", "initial_soc", "departure_h", "arrival_h", "trip_kwh", "bid_markup"
+        )
         check_interval(self.battery_kwh, "battery_kwh", low=0.0)
-        check(self.battery_kwh[0] > 0, "battery_kwh", "a pair with lower > 0",
-              list(self.battery_kwh))
+        check(
+            self.battery_kwh[0] > 0, "battery_kwh", "a pair with lower > 0", list(self.battery_kwh)
+        )
         check_range(self.charge_power_kw, "charge_power_kw", 0.0)
         check_range(self.charge_efficiency, "charge_efficiency", 0.0, 1.0, low_open=True)
         check_interval(self.initial_soc, "initial_soc", 0.0, 1.0)
         check_range(self.target_soc, "target_soc", 0.0, 1.0)
         _, latest_departure = check_interval(self.departure_h, "departure_h", 0.0, 24.0)
         earliest_arrival, _ = check_interval(self.arrival_h, "arrival_h", 0.0, 24.0)
-        check(earliest_arrival > latest_departure, "arrival_h",
-              f"later than every departure (departure_h upper = {latest_departure})",
-              list(self.arrival_h))
+        check(
+            earliest_arrival > latest_departure,
+            "arrival_h",
+            f"later than every departure (departure_h upper = {latest_departure})",
+            list(self.arrival_h),
+        )
         check_interval(self.trip_kwh, "trip_kwh", low=0.0)
         check_interval(self.bid_markup, "bid_markup", 0.0, 1.0)
         check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
@@ -147,8 +156,12 @@ class ProviderParams:
         check_range(self.capacity_kw, "capacity_kw", 0.0)
         check_range(self.cost_quadratic_coins_per_kwh2, "cost_quadratic_coins_per_kwh2", 0.0)
         check_range(self.cost_linear_coins_per_kwh, "cost_linear_coins_per_kwh", 0.0)
-        check(is_integer(self.offer_blocks) and self.offer_blocks >= 1, "offer_blocks",
-              "an integer >= 1", self.offer_blocks)
+        check(
+            is_integer(self.offer_blocks) and self.offer_blocks >= 1,
+            "offer_blocks",
+            "an integer >= 1",
+            self.offer_blocks,
+        )
         check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
 
 
@@ -196,17 +209,24 @@ class Population:
     providers: ProviderParams = field(default_factory=ProviderParams)
 
     def __post_init__(self) -> None:
-        check(is_integer(self.size) and self.size >= 1, "size", "an integer >= 1",
-              self.size)
+        check(is_integer(self.size) and self.size >= 1, "size", "an integer >= 1", self.size)
         check_range(self.evs_per_household, "evs_per_household", 0.0, 100.0)
-        check(is_integer(self.providers_per_area) and self.providers_per_area >= 0,
-              "providers_per_area", "an integer >= 0", self.providers_per_area)
+        check(
+            is_integer(self.providers_per_area) and self.providers_per_area >= 0,
+            "providers_per_area",
+            "an integer >= 0",
+            self.providers_per_area,
+        )
         check_range(self.pv_share, "pv_share", 0.0, 1.0)
         check_range(self.battery_share_of_pv, "battery_share_of_pv", 0.0, 1.0)
-        check_range(self.grid_operator_wallet_coins, "grid_operator_wallet_coins", 0.0,
-                    MAX_WALLET_COINS)
-        for name, kind in (("households", HouseholdParams), ("evs", EVParams),
-                           ("providers", ProviderParams)):
+        check_range(
+            self.grid_operator_wallet_coins, "grid_operator_wallet_coins", 0.0, MAX_WALLET_COINS
+        )
+        for name, kind in (
+            ("households", HouseholdParams),
+            ("evs", EVParams),
+            ("providers", ProviderParams),
+        ):
             object.__setattr__(self, name, _build(kind, getattr(self, name), name))
 
     def area_counts(self, n_areas: int) -> list[AreaCounts]:
@@ -219,13 +239,15 @@ class Population:
         for area in range(n_areas):
             households = self.size // n_areas + (1 if area < self.size % n_areas else 0)
             with_pv = round(households * self.pv_share)
-            counts.append(AreaCounts(
-                households=households,
-                with_pv=with_pv,
-                with_battery=round(with_pv * self.battery_share_of_pv),
-                evs=round(households * self.evs_per_household),
-                providers=self.providers_per_area,
-            ))
+            counts.append(
+                AreaCounts(
+                    households=households,
+                    with_pv=with_pv,
+                    with_battery=round(with_pv * self.battery_share_of_pv),
+                    evs=round(households * self.evs_per_household),
+                    providers=self.providers_per_area,
+                )
+            )
         return counts
 
 

@@ -39,8 +39,9 @@ _LOAD_SHAPE_MEAN = 1.0
 _LOAD_SHAPE_MEAN = float(np.mean(residential_load_shape(np.arange(0, 24, 1 / 60))))
 
 
-def clear_sky_pv_shape(hour_of_day: float | np.ndarray, sunrise_h: float = 6.0,
-                       sunset_h: float = 20.0) -> np.ndarray:
+def clear_sky_pv_shape(
+    hour_of_day: float | np.ndarray, sunrise_h: float = 6.0, sunset_h: float = 20.0
+) -> np.ndarray:
     """PV output relative to the panel's rated power under a clear sky.
 
     Zero outside daylight; a sine arch between sunrise and sunset, sharpened by an

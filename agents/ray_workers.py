@@ -20,18 +20,23 @@ class AreaWorker:
         self.areas = [Area(spec) for spec in specs]
 
     def genesis_balances(self):
+        """Per area, public key -> genesis balance."""
         return [area.genesis_balances_micro for area in self.areas]
 
     def public_keys(self):
+        """Per area, the wallet holders' public keys."""
         return [area.public_keys for area in self.areas]
 
     def decide(self, step: int):
+        """Every area's decisions for ``step``."""
         return [area.decide(step) for area in self.areas]
 
     def settle(self, batches):
+        """Every area signs its payments."""
         return [area.settle(batch) for area, batch in zip(self.areas, batches, strict=True)]
 
     def wallets(self):
+        """Every area's wallet arrays."""
         return [area.wallets for area in self.areas]
 
 

@@ -68,8 +68,12 @@ class RayRuntime:
     name = "ray"
 
     def __post_init__(self) -> None:
-        check(is_integer(self.num_workers) and self.num_workers >= 1, "num_workers",
-              "an integer >= 1", self.num_workers)
+        check(
+            is_integer(self.num_workers) and self.num_workers >= 1,
+            "num_workers",
+            "an integer >= 1",
+            self.num_workers,
+        )
 
     def start(self, specs: Sequence[AreaSpec]) -> None:
         """Connect to Ray (once per process) and build the areas inside the actors."""
@@ -89,8 +93,10 @@ class RayRuntime:
     def _call(self, method: str, *args_per_worker) -> list:
         import ray
 
-        calls = [getattr(worker, method).remote(*(a[i] for a in args_per_worker))
-                 for i, worker in enumerate(self._workers)]
+        calls = [
+            getattr(worker, method).remote(*(a[i] for a in args_per_worker))
+            for i, worker in enumerate(self._workers)
+        ]
         return self._gather(ray.get(calls))
 
     def genesis_balances(self) -> list[dict[str, int]]:

@@ -26,8 +26,10 @@ def payment_micro(energy_wh: np.ndarray, price_micro_per_kwh: np.ndarray) -> np.
 
     Integer arithmetic only, so every party (and the verifier) computes the same amount.
     """
-    return (np.asarray(energy_wh, dtype=np.int64) * np.asarray(price_micro_per_kwh, dtype=np.int64)
-            + 500) // 1000
+    return (
+        np.asarray(energy_wh, dtype=np.int64) * np.asarray(price_micro_per_kwh, dtype=np.int64)
+        + 500
+    ) // 1000
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,13 @@ class HouseholdState:
     net_kwh: np.ndarray
 
     @classmethod
-    def draw(cls, counts: AreaCounts, params: HouseholdParams, buses: np.ndarray,
-             rng: np.random.Generator) -> HouseholdState:
+    def draw(
+        cls,
+        counts: AreaCounts,
+        params: HouseholdParams,
+        buses: np.ndarray,
+        rng: np.random.Generator,
+    ) -> HouseholdState:
         """Draw ``counts.households`` households; PV and batteries go to random homes."""
         n = counts.households
         mean_load = rng.uniform(*params.mean_load_kw, size=n)
@@ -51,10 +56,18 @@ class HouseholdState:
         home = rng.choice(buses, size=n) if len(buses) else np.zeros(n, dtype=np.int64)
         zeros = np.zeros(n)
         return cls(
-            bus=home.astype(np.int64), mean_load_kw=mean_load, pv_peak_kw=pv_peak,
-            battery_capacity_kwh=capacity, soc_kwh=capacity * params.battery_initial_soc,
-            ask_markup=ask, bid_markup=bid, load_kwh=zeros.copy(), pv_kwh=zeros.copy(),
-            charge_kwh=zeros.copy(), discharge_kwh=zeros.copy(), net_kwh=zeros.copy(),
+            bus=home.astype(np.int64),
+            mean_load_kw=mean_load,
+            pv_peak_kw=pv_peak,
+            battery_capacity_kwh=capacity,
+            soc_kwh=capacity * params.battery_initial_soc,
+            ask_markup=ask,
+            bid_markup=bid,
+            load_kwh=zeros.copy(),
+            pv_kwh=zeros.copy(),
+            charge_kwh=zeros.copy(),
+            discharge_kwh=zeros.copy(),
+            net_kwh=zeros.copy(),
         )
 
 
@@ -76,8 +89,15 @@ class EVState:
     driven_kwh: np.ndarray
 
     @classmethod
-    def draw(cls, n: int, params: EVParams, home_buses: np.ndarray, buses: np.ndarray,
-             step_minutes: int, rng: np.random.Generator) -> EVState:
+    def draw(
+        cls,
+        n: int,
+        params: EVParams,
+        home_buses: np.ndarray,
+        buses: np.ndarray,
+        step_minutes: int,
+        rng: np.random.Generator,
+    ) -> EVState:
         """Draw ``n`` EVs; each belongs to a household (home bus) and drives to work."""
         capacity = rng.uniform(*params.battery_kwh, size=n)
         soc = capacity * rng.uniform(*params.initial_soc, size=n)
@@ -87,14 +107,23 @@ class EVState:
         arrive = np.maximum(arrive, depart + 1)
         trip = rng.uniform(*params.trip_kwh, size=n)
         bid = rng.uniform(*params.bid_markup, size=n)
-        home = (home_buses[rng.integers(len(home_buses), size=n)] if len(home_buses)
-                else np.zeros(n, dtype=np.int64))
+        home = (
+            home_buses[rng.integers(len(home_buses), size=n)]
+            if len(home_buses)
+            else np.zeros(n, dtype=np.int64)
+        )
         work = rng.choice(buses, size=n) if len(buses) else home.copy()
         return cls(
-            home_bus=home.astype(np.int64), work_bus=np.asarray(work, dtype=np.int64),
-            capacity_kwh=capacity, soc_kwh=soc, depart_step=depart.astype(np.int64),
-            arrive_step=arrive.astype(np.int64), drive_kwh_per_step=trip / (arrive - depart),
-            bid_markup=bid, plugged=np.ones(n, dtype=bool), charge_wh=np.zeros(n),
+            home_bus=home.astype(np.int64),
+            work_bus=np.asarray(work, dtype=np.int64),
+            capacity_kwh=capacity,
+            soc_kwh=soc,
+            depart_step=depart.astype(np.int64),
+            arrive_step=arrive.astype(np.int64),
+            drive_kwh_per_step=trip / (arrive - depart),
+            bid_markup=bid,
+            plugged=np.ones(n, dtype=bool),
+            charge_wh=np.zeros(n),
             driven_kwh=np.zeros(n),
         )
 
@@ -144,7 +173,8 @@ class Wallets:
         n = len(genesis_coins)
         return cls(
             wallet_micro=np.round(np.asarray(genesis_coins) * MICRO).astype(np.int64),
-            nonce=np.zeros(n, dtype=np.int64), paid_micro=np.zeros(n, dtype=np.int64),
+            nonce=np.zeros(n, dtype=np.int64),
+            paid_micro=np.zeros(n, dtype=np.int64),
             received_micro=np.zeros(n, dtype=np.int64),
             grid_only_cost_micro=np.zeros(n, dtype=np.int64),
         )

@@ -42,11 +42,18 @@ class TimeOfUseTariff:
         for name in ("off_peak_coins_per_kwh", "day_coins_per_kwh", "peak_coins_per_kwh"):
             value = getattr(self, name)
             check_range(value, name, 0.0)
-            check(value >= self.feed_in_coins_per_kwh, name,
-                  f">= feed_in_coins_per_kwh ({self.feed_in_coins_per_kwh})", value)
-        check(0 <= self.day_start_h <= self.peak_start_h <= self.peak_end_h <= 24,
-              "day_start_h", "0 <= day_start_h <= peak_start_h <= peak_end_h <= 24",
-              (self.day_start_h, self.peak_start_h, self.peak_end_h))
+            check(
+                value >= self.feed_in_coins_per_kwh,
+                name,
+                f">= feed_in_coins_per_kwh ({self.feed_in_coins_per_kwh})",
+                value,
+            )
+        check(
+            0 <= self.day_start_h <= self.peak_start_h <= self.peak_end_h <= 24,
+            "day_start_h",
+            "0 <= day_start_h <= peak_start_h <= peak_end_h <= 24",
+            (self.day_start_h, self.peak_start_h, self.peak_end_h),
+        )
 
     def retail_price(self, hour_of_day: float | np.ndarray) -> float | np.ndarray:
         """Retail price in coins/kWh at ``hour_of_day`` (0 <= h < 24)."""

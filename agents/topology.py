@@ -45,10 +45,18 @@ class RadialFeeders:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "line_length_km", tuple(self.line_length_km))
-        check(is_integer(self.n_areas) and 1 <= self.n_areas <= 10_000, "n_areas",
-              "an integer from 1 to 10000", self.n_areas)
-        check(is_integer(self.buses_per_area) and self.buses_per_area >= 1,
-              "buses_per_area", "an integer >= 1", self.buses_per_area)
+        check(
+            is_integer(self.n_areas) and 1 <= self.n_areas <= 10_000,
+            "n_areas",
+            "an integer from 1 to 10000",
+            self.n_areas,
+        )
+        check(
+            is_integer(self.buses_per_area) and self.buses_per_area >= 1,
+            "buses_per_area",
+            "an integer >= 1",
+            self.buses_per_area,
+        )
         check_interval(self.line_length_km, "line_length_km", low=0.0)
         check_range(self.trunk_length_km, "trunk_length_km", 0.0, low_open=True)
         check_range(self.r_ohm_per_km, "r_ohm_per_km", 0.0)
@@ -67,8 +75,9 @@ class RadialFeeders:
         for area in range(self.n_areas):
             angle = 2 * math.pi * area / self.n_areas
             station = next_bus
-            graph.add_node(station, kind="station", area=area,
-                           pos=(math.cos(angle), math.sin(angle)))
+            graph.add_node(
+                station, kind="station", area=area, pos=(math.cos(angle), math.sin(angle))
+            )
             self._add_line(graph, SUBSTATION, station, self.trunk_length_km)
             buses = [station]
             for _ in range(self.buses_per_area - 1):
@@ -82,8 +91,13 @@ class RadialFeeders:
         return graph
 
     def _add_line(self, graph: nx.Graph, a: int, b: int, length_km: float) -> None:
-        graph.add_edge(a, b, length_km=length_km, r_ohm=length_km * self.r_ohm_per_km,
-                       x_ohm=length_km * self.x_ohm_per_km)
+        graph.add_edge(
+            a,
+            b,
+            length_km=length_km,
+            r_ohm=length_km * self.r_ohm_per_km,
+            x_ohm=length_km * self.x_ohm_per_km,
+        )
 
 
 def area_buses(graph: nx.Graph, area: int) -> list[int]:
@@ -93,8 +107,7 @@ def area_buses(graph: nx.Graph, area: int) -> list[int]:
 
 def station_bus(graph: nx.Graph, area: int) -> int:
     """The station bus of ``area``."""
-    return next(node for node in area_buses(graph, area)
-                if graph.nodes[node]["kind"] == "station")
+    return next(node for node in area_buses(graph, area) if graph.nodes[node]["kind"] == "station")
 
 
 def _lay_out_area(graph: nx.Graph, station: int, angle: float) -> None:
@@ -104,8 +117,11 @@ def _lay_out_area(graph: nx.Graph, station: int, angle: float) -> None:
     are spread across a 60-degree fan in breadth-first order.
     """
     depth = nx.single_source_shortest_path_length(
-        graph.subgraph(n for n, d in graph.nodes(data=True) if d["area"] == graph.nodes[
-            station]["area"]), station)
+        graph.subgraph(
+            n for n, d in graph.nodes(data=True) if d["area"] == graph.nodes[station]["area"]
+        ),
+        station,
+    )
     by_depth: dict[int, list[int]] = {}
     for bus, level in sorted(depth.items()):
         by_depth.setdefault(level, []).append(bus)

@@ -1,0 +1,1 @@
+"""Entry points of gridledger: the Hydra app, the ledger verifier, config schemas."""

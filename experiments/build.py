@@ -42,25 +42,39 @@ def build(cfg: DictConfig) -> GridModel:
         ConfigError: A value is out of range or settings contradict each other; the
             message names the config key and the allowed values.
     """
-    parts = {key: instantiate_group(cfg, key)
-             for key in ("market", "chain", "grid", "population", "runtime", "tariff")}
+    parts = {
+        key: instantiate_group(cfg, key)
+        for key in ("market", "chain", "grid", "population", "runtime", "tariff")
+    }
     if parts["population"].size < parts["grid"].n_areas:
         raise ConfigError(
             f"population.size must be >= grid.n_areas ({parts['grid'].n_areas}) so every "
-            f"station area has a household (got {parts['population'].size})")
+            f"station area has a household (got {parts['population'].size})"
+        )
     simulation = cfg.simulation
     if simulation.agent_path not in ("vectorized", "per_agent"):
-        raise ConfigError("simulation.agent_path must be one of 'vectorized', 'per_agent' "
-                          f"(got {simulation.agent_path!r})")
+        raise ConfigError(
+            "simulation.agent_path must be one of 'vectorized', 'per_agent' "
+            f"(got {simulation.agent_path!r})"
+        )
     if cfg.output.agents_sample < 0:
         raise ConfigError(f"output.agents_sample must be >= 0 (got {cfg.output.agents_sample})")
     try:
         return GridModel(
-            market=parts["market"], consensus=parts["chain"], grid=parts["grid"],
-            population=parts["population"], tariff=parts["tariff"], runtime=parts["runtime"],
-            seed=cfg.seed, step_minutes=cfg.time.step_minutes, steps=cfg.time.steps,
-            chain_id=simulation.chain_id, agent_path=simulation.agent_path,
-            sign_orders=simulation.sign_orders, agents_sample=cfg.output.agents_sample)
+            market=parts["market"],
+            consensus=parts["chain"],
+            grid=parts["grid"],
+            population=parts["population"],
+            tariff=parts["tariff"],
+            runtime=parts["runtime"],
+            seed=cfg.seed,
+            step_minutes=cfg.time.step_minutes,
+            steps=cfg.time.steps,
+            chain_id=simulation.chain_id,
+            agent_path=simulation.agent_path,
+            sign_orders=simulation.sign_orders,
+            agents_sample=cfg.output.agents_sample,
+        )
     except ParameterError as error:
         key = MODEL_KEYS.get(error.key, error.key)
         raise ConfigError(f"{key} must be {error.allowed} (got {error.got!r})") from None

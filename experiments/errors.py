@@ -36,7 +36,8 @@ def check_group_overrides(overrides: list[str]) -> None:
         for choice in choices:
             if choice not in allowed:
                 raise ConfigError(
-                    f"{group}={choice} is not a known option; allowed: {', '.join(allowed)}")
+                    f"{group}={choice} is not a known option; allowed: {', '.join(allowed)}"
+                )
 
 
 def describe(error: BaseException) -> str:
@@ -47,8 +48,9 @@ def describe(error: BaseException) -> str:
             first = str(cause).strip().splitlines()[0]
             return f"{full_key}: {first}"
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith(("Config search path",
-                                                            "provider=", "path="))]
+    lines = [
+        line for line in lines if not line.startswith(("Config search path", "provider=", "path="))
+    ]
     return "; ".join(lines[:4]) if lines else type(error).__name__
 
 

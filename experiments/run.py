@@ -26,7 +26,7 @@ import hydra
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
@@ -37,7 +37,7 @@ from chain.export import write_ledger
 from experiments.build import build
 from experiments.errors import ConfigError, check_group_overrides, describe
 from experiments.outputs import clean_floats, write_json, write_parquet
-from experiments.schema import register_schemas
+from experiments.schemas import register_schemas
 
 register_schemas()
 
@@ -55,8 +55,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     if progress is None:
         progress = sys.stderr.isatty()
     try:
-        with tqdm(total=model.n_steps, desc="simulating", unit="step",
-                  disable=not progress) as bar:
+        with tqdm(total=model.n_steps, desc="simulating", unit="step", disable=not progress) as bar:
             model.run(bar)
         simulated = time.perf_counter()
         summary = summarize(model)
@@ -70,8 +69,12 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "consensus": model.consensus.name,
         "runtime": model.runtime.name,
         **summary,
-        "wall_time_s": {"build": built - started, "simulate": simulated - built,
-                        "write": finished - simulated, "total": finished - started},
+        "wall_time_s": {
+            "build": built - started,
+            "simulate": simulated - built,
+            "write": finished - simulated,
+            "total": finished - started,
+        },
         "versions": _versions(),
         "overrides": _overrides(),
     }
@@ -85,8 +88,13 @@ def write_results(model: GridModel, run_dir: Path) -> None:
     write_parquet(run_dir / "model.parquet", frame[frame["step"] >= 0].reset_index(drop=True))
     agents = _frame(model.agent_log)
     if len(agents):
-        agents.insert(2, "kind", pd.Categorical.from_codes(
-            model.agent_kind[agents["agent"]], categories=list(KIND_NAMES)))
+        agents.insert(
+            2,
+            "kind",
+            pd.Categorical.from_codes(
+                model.agent_kind[agents["agent"]], categories=list(KIND_NAMES)
+            ),
+        )
         agents.insert(3, "area", model.agent_area[agents["agent"]])
     write_parquet(run_dir / "agents.parquet", agents)
     trades = _frame(model.trade_log)
@@ -136,25 +144,34 @@ def app(cfg: DictConfig) -> None:
 def _report(summary: dict[str, Any], run_dir: Path) -> None:
     energy = summary["energy_kwh"]
     household = summary["costs_coins"].get("household", {})
-    print(f"gridledger: {summary['counts']['steps']} steps, market={summary['market']}, "
-          f"chain={summary['consensus']}, runtime={summary['runtime']}")
-    print(f"  P2P traded {summary['p2p_kwh']:.1f} kWh "
-          f"({100 * summary['p2p_share_of_purchases']:.1f}% of purchases); "
-          f"grid import {energy.get('grid_import_kwh', 0):.1f} kWh, "
-          f"export {energy.get('grid_export_kwh', 0):.1f} kWh")
+    print(
+        f"gridledger: {summary['counts']['steps']} steps, market={summary['market']}, "
+        f"chain={summary['consensus']}, runtime={summary['runtime']}"
+    )
+    print(
+        f"  P2P traded {summary['p2p_kwh']:.1f} kWh "
+        f"({100 * summary['p2p_share_of_purchases']:.1f}% of purchases); "
+        f"grid import {energy.get('grid_import_kwh', 0):.1f} kWh, "
+        f"export {energy.get('grid_export_kwh', 0):.1f} kWh"
+    )
     if household:
-        print(f"  household cost {household['mean_cost']:.3f} coins/day vs grid-only "
-              f"{household['mean_grid_only_cost']:.3f}")
+        print(
+            f"  household cost {household['mean_cost']:.3f} coins/day vs grid-only "
+            f"{household['mean_grid_only_cost']:.3f}"
+        )
     head = next(iter(summary["ledger_head"].values()))
-    print(f"  {summary['counts']['transactions']} transactions in {summary['counts']['blocks']} "
-          f"blocks, ledger head {head[:16]}...")
+    print(
+        f"  {summary['counts']['transactions']} transactions in {summary['counts']['blocks']} "
+        f"blocks, ledger head {head[:16]}..."
+    )
     print(f"  wall time {summary['wall_time_s']['total']:.2f} s; results in {run_dir}")
 
 
 def _remove_if_empty(run_dir: Path) -> None:
     """Drop a run dir that holds nothing but Hydra's bookkeeping (the run never started)."""
-    if run_dir.is_dir() and all(p.name == ".hydra" or p.suffix == ".log"
-                                for p in run_dir.iterdir()):
+    if run_dir.is_dir() and all(
+        p.name == ".hydra" or p.suffix == ".log" for p in run_dir.iterdir()
+    ):
         shutil.rmtree(run_dir, ignore_errors=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hydra import compose, initialize_config_module
 
-from experiments.schema import register_schemas
+from experiments.schemas import register_schemas
 
 
 def make_config(*overrides: str):

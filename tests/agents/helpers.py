@@ -32,9 +32,17 @@ POP = Population(size=40)  # area 0: 20 households, 10 PV, 3 batteries, 5 EVs, 1
 
 def make_spec(**overrides) -> AreaSpec:
     spec = dict(
-        area_id=0, counts=POP.area_counts(2)[0], population=POP, tariff=TimeOfUseTariff(),
-        market=market.SortedPairing(), graph=GRAPH.subgraph(area_buses(GRAPH, 0)).copy(),
-        seed=np.random.SeedSequence(1), run_seed=1, id_offset=1, chain_id="main",
-        step_minutes=15)
+        area_id=0,
+        counts=POP.area_counts(2)[0],
+        population=POP,
+        tariff=TimeOfUseTariff(),
+        market=market.SortedPairing(),
+        graph=GRAPH.subgraph(area_buses(GRAPH, 0)).copy(),
+        seed=np.random.SeedSequence(1),
+        run_seed=1,
+        id_offset=1,
+        chain_id="main",
+        step_minutes=15,
+    )
     spec.update(overrides)
     return AreaSpec(**spec)

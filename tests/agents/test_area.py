@@ -27,22 +27,33 @@ def day():
     steps = []
     for step in range(STEPS_PER_DAY):
         decision = area.decide(step)
-        steps.append(dict(
-            decision=decision,
-            soc=area.households.soc_kwh.copy(), net=area.households.net_kwh.copy(),
-            charge=area.households.charge_kwh.copy(),
-            discharge=area.households.discharge_kwh.copy(),
-            ev_plugged=area.evs.plugged.copy(), ev_wh=area.evs.charge_wh.copy(),
-            ev_soc=area.evs.soc_kwh.copy(), ev_driven=area.evs.driven_kwh.copy(),
-            ev_cells=[v.cell.coordinate for v in area.vehicles]))
+        steps.append(
+            dict(
+                decision=decision,
+                soc=area.households.soc_kwh.copy(),
+                net=area.households.net_kwh.copy(),
+                charge=area.households.charge_kwh.copy(),
+                discharge=area.households.discharge_kwh.copy(),
+                ev_plugged=area.evs.plugged.copy(),
+                ev_wh=area.evs.charge_wh.copy(),
+                ev_soc=area.evs.soc_kwh.copy(),
+                ev_driven=area.evs.driven_kwh.copy(),
+                ev_cells=[v.cell.coordinate for v in area.vehicles],
+            )
+        )
     return area, recorder.books, steps
 
 
 def test_counts_and_agents_per_kind():
     area = Area(make_spec())
     counts = area.counts
-    assert (counts.households, counts.with_pv, counts.with_battery, counts.evs,
-            counts.providers) == (20, 10, 3, 5, 1)
+    assert (
+        counts.households,
+        counts.with_pv,
+        counts.with_battery,
+        counts.evs,
+        counts.providers,
+    ) == (20, 10, 3, 5, 1)
     by_type = area.world.agents_by_type
     assert len(by_type[Prosumer]) == 20
     assert len(by_type[ElectricVehicle]) == 5
@@ -52,11 +63,11 @@ def test_counts_and_agents_per_kind():
     assert (area.households.battery_capacity_kwh > 0).sum() == 3
     # Batteries only in PV homes; initial SoC half of capacity.
     assert (area.households.pv_peak_kw[area.households.battery_capacity_kwh > 0] > 0).all()
-    np.testing.assert_array_equal(area.households.soc_kwh,
-                                  area.households.battery_capacity_kwh * 0.5)
+    np.testing.assert_array_equal(
+        area.households.soc_kwh, area.households.battery_capacity_kwh * 0.5
+    )
     # Wallets: households and EVs 1000 coins, provider 100, in micro-coins.
-    np.testing.assert_array_equal(area.wallets.wallet_micro,
-                                  [1_000_000_000] * 25 + [100_000_000])
+    np.testing.assert_array_equal(area.wallets.wallet_micro, [1_000_000_000] * 25 + [100_000_000])
     assert len(set(area.public_keys)) == 26
     assert area.public_keys[0] == Identity.derive(1, "agent/1").public_hex
     assert area.public_keys[25] == Identity.derive(1, "agent/26").public_hex
@@ -103,24 +114,31 @@ def test_orders_are_positive_and_priced_in_band(day):
         households = book.agent < first_ev
         net_wh = np.rint(rec["net"] * 1000).astype(np.int64)
         np.testing.assert_array_equal(book.agent[households] - 1, np.flatnonzero(net_wh))
-        np.testing.assert_array_equal(book.quantity_wh[households],
-                                      np.abs(net_wh[net_wh != 0]))
-        np.testing.assert_array_equal(book.side[households],
-                                      np.where(net_wh[net_wh != 0] > 0, BUY, SELL))
+        np.testing.assert_array_equal(book.quantity_wh[households], np.abs(net_wh[net_wh != 0]))
+        np.testing.assert_array_equal(
+            book.side[households], np.where(net_wh[net_wh != 0] > 0, BUY, SELL)
+        )
         # Buyers bid with their bid markup, sellers ask with their ask markup.
         rows = book.agent[households] - 1
-        markup = np.where(book.side[households] == BUY, area.households.bid_markup[rows],
-                          area.households.ask_markup[rows])
-        np.testing.assert_array_equal(book.limit_price[households],
-                                      limit_price(markup, ctx.tariff, ctx.feed_in_tariff))
+        markup = np.where(
+            book.side[households] == BUY,
+            area.households.bid_markup[rows],
+            area.households.ask_markup[rows],
+        )
+        np.testing.assert_array_equal(
+            book.limit_price[households], limit_price(markup, ctx.tariff, ctx.feed_in_tariff)
+        )
         # EVs: a buy order for exactly the Wh they charge.
         evs = (book.agent >= first_ev) & (book.agent < first_provider)
         assert (book.side[evs] == BUY).all()
         np.testing.assert_array_equal(book.agent[evs] - first_ev, np.flatnonzero(rec["ev_wh"]))
         np.testing.assert_array_equal(book.quantity_wh[evs], rec["ev_wh"][rec["ev_wh"] > 0])
         np.testing.assert_array_equal(
-            book.limit_price[evs], limit_price(area.evs.bid_markup[book.agent[evs] - first_ev],
-                                               ctx.tariff, ctx.feed_in_tariff))
+            book.limit_price[evs],
+            limit_price(
+                area.evs.bid_markup[book.agent[evs] - first_ev], ctx.tariff, ctx.feed_in_tariff
+            ),
+        )
         # The provider: four dispatchable blocks at marginal cost.
         gen = book.agent == first_provider
         assert gen.sum() == 4
@@ -141,8 +159,9 @@ def test_battery_soc_within_bounds_and_consistent(day):
         soc = rec["soc"]
         assert (soc >= cap * 0.1 - 1e-9).all() and (soc <= cap * 0.9 + 1e-9).all()
         assert (rec["charge"] * rec["discharge"] == 0).all()
-        np.testing.assert_allclose(soc, previous + rec["charge"] * 0.95
-                                   - rec["discharge"] / 0.95, atol=1e-12)
+        np.testing.assert_allclose(
+            soc, previous + rec["charge"] * 0.95 - rec["discharge"] / 0.95, atol=1e-12
+        )
         assert (rec["charge"][cap == 0] == 0).all() and (rec["discharge"][cap == 0] == 0).all()
         previous = soc
     # The batteries were used in both directions during the day.
@@ -153,8 +172,8 @@ def test_battery_soc_within_bounds_and_consistent(day):
 def test_evs_unplugged_exactly_between_departure_and_arrival(day):
     area, _, steps = day
     ev = area.evs
-    assert (ev.depart_step >= 28).all() and (ev.depart_step < 36).all()   # 07:00-09:00
-    assert (ev.arrive_step >= 64).all() and (ev.arrive_step < 76).all()   # 16:00-19:00
+    assert (ev.depart_step >= 28).all() and (ev.depart_step < 36).all()  # 07:00-09:00
+    assert (ev.arrive_step >= 64).all() and (ev.arrive_step < 76).all()  # 16:00-19:00
     for step, rec in enumerate(steps):
         away = (ev.depart_step <= step) & (step < ev.arrive_step)
         np.testing.assert_array_equal(rec["ev_plugged"], ~away)
@@ -186,8 +205,7 @@ def test_grid_only_cost_matches_books(day):
     expected = np.zeros(26, dtype=np.int64)
     for book, ctx in books:
         retail = round(ctx.tariff * 1_000_000)
-        for agent, side, q, disp in zip(book.agent, book.side, book.quantity_wh,
-                                        book.dispatchable):
+        for agent, side, q, disp in zip(book.agent, book.side, book.quantity_wh, book.dispatchable):
             if side == BUY:
                 expected[agent - 1] += (int(q) * retail + 500) // 1000
             elif not disp:
@@ -218,9 +236,11 @@ def test_energy_totals(day):
     assert energy["ev_charge_kwh"] == ev.charge_wh.sum() / 1000
     assert energy["evs_plugged"] == float(ev.plugged.sum())
     assert energy["battery_loss_kwh"] == pytest.approx(
-        (hh.charge_kwh * 0.05).sum() + (hh.discharge_kwh * (1 / 0.95 - 1)).sum(), abs=1e-12)
+        (hh.charge_kwh * 0.05).sum() + (hh.discharge_kwh * (1 / 0.95 - 1)).sum(), abs=1e-12
+    )
     assert energy["household_net_kwh"] == pytest.approx(
-        (hh.load_kwh - hh.pv_kwh + hh.charge_kwh - hh.discharge_kwh).sum(), abs=1e-12)
+        (hh.load_kwh - hh.pv_kwh + hh.charge_kwh - hh.discharge_kwh).sum(), abs=1e-12
+    )
     # PV only by day: the last step (23:45) has none, noon has plenty.
     assert energy["pv_kwh"] == 0.0
     assert steps[52]["decision"].energy_kwh["pv_kwh"] > 1.0
@@ -230,8 +250,9 @@ def _assert_same_decision(a, b):
     for name, col in a.local_trades.to_columns().items():
         np.testing.assert_array_equal(col, getattr(b.local_trades, name), err_msg=name)
     for name in ("agent", "side", "quantity_wh", "limit_price", "area", "dispatchable"):
-        np.testing.assert_array_equal(getattr(a.residual, name), getattr(b.residual, name),
-                                      err_msg=name)
+        np.testing.assert_array_equal(
+            getattr(a.residual, name), getattr(b.residual, name), err_msg=name
+        )
     assert a.energy_kwh == b.energy_kwh
     assert (a.orders, a.orders_rejected) == (b.orders, b.orders_rejected)
 
@@ -240,8 +261,9 @@ def _assert_same_state(x: Area, y: Area):
     for kind in ("households", "evs", "providers", "wallets"):
         sx, sy = getattr(x, kind), getattr(y, kind)
         for field in dataclasses.fields(sx):
-            np.testing.assert_array_equal(getattr(sx, field.name), getattr(sy, field.name),
-                                          err_msg=f"{kind}.{field.name}")
+            np.testing.assert_array_equal(
+                getattr(sx, field.name), getattr(sy, field.name), err_msg=f"{kind}.{field.name}"
+            )
 
 
 def test_per_agent_path_is_bit_identical_to_vectorised():
@@ -250,8 +272,9 @@ def test_per_agent_path_is_bit_identical_to_vectorised():
     for step in list(range(0, 40)) + list(range(60, 80)) + [96, 97]:
         _assert_same_decision(vec.decide(step), per.decide(step))
         _assert_same_state(vec, per)
-        assert ([v.cell.coordinate for v in vec.vehicles]
-                == [v.cell.coordinate for v in per.vehicles])
+        assert [v.cell.coordinate for v in vec.vehicles] == [
+            v.cell.coordinate for v in per.vehicles
+        ]
 
 
 def test_unknown_agent_path_is_rejected():
@@ -291,29 +314,41 @@ def test_unsigned_orders_skip_verification():
 
 
 # ---------------------------------------------------------------- settlement
-def _batch(area, step, trade_id, payer, receiver_rows, amount, receipt_agent, receipt_micro,
-           receipt_wh):
+def _batch(
+    area, step, trade_id, payer, receiver_rows, amount, receipt_agent, receipt_micro, receipt_wh
+):
     n = len(trade_id)
     return SettlementBatch(
-        step=step, timestamp_ms=step * 900_000, trade_id=np.array(trade_id, np.int64),
+        step=step,
+        timestamp_ms=step * 900_000,
+        trade_id=np.array(trade_id, np.int64),
         payer=np.array(payer, np.int64),
         receiver_key=[area.public_keys[r] for r in receiver_rows],
-        amount_micro=np.array(amount, np.int64), kind=["p2p_payment"] * n,
+        amount_micro=np.array(amount, np.int64),
+        kind=["p2p_payment"] * n,
         energy_wh=np.array([100 * (i + 1) for i in range(n)], np.int64),
         price_micro=np.array([150_000] * n, np.int64),
         receipt_agent=np.array(receipt_agent, np.int64),
         receipt_micro=np.array(receipt_micro, np.int64),
-        receipt_energy_wh=np.array(receipt_wh, np.int64))
+        receipt_energy_wh=np.array(receipt_wh, np.int64),
+    )
 
 
 def test_settle_signs_payments_with_consecutive_nonces_and_books_money():
     area = Area(make_spec(sample_size=5))
     area.decide(0)
     # Global ids: households 1-20, EVs 21-25, provider 26.
-    batch = _batch(area, 0, trade_id=[10, 11, 12, 13], payer=[3, 21, 3, 3],
-                   receiver_rows=[25, 25, 4, 25], amount=[15, 30_000, 7, 1],
-                   receipt_agent=[26, 26, 5, 26], receipt_micro=[15, 30_000, 7, 1],
-                   receipt_wh=[100, 200, 300, 400])
+    batch = _batch(
+        area,
+        0,
+        trade_id=[10, 11, 12, 13],
+        payer=[3, 21, 3, 3],
+        receiver_rows=[25, 25, 4, 25],
+        amount=[15, 30_000, 7, 1],
+        receipt_agent=[26, 26, 5, 26],
+        receipt_micro=[15, 30_000, 7, 1],
+        receipt_wh=[100, 200, 300, 400],
+    )
     signed, sample = area.settle(batch)
     assert [s.tx.nonce for s in signed] == [0, 0, 1, 2]
     assert [s.tx.sender for s in signed] == [area.public_keys[r] for r in (2, 20, 2, 2)]
@@ -342,8 +377,17 @@ def test_settle_signs_payments_with_consecutive_nonces_and_books_money():
     assert sample["net_kwh"][-1] == -0.7
 
     # The next step carries the nonces on, and the provider's sales restart.
-    batch = _batch(area, 1, trade_id=[20], payer=[3], receiver_rows=[25], amount=[5],
-                   receipt_agent=[26], receipt_micro=[5], receipt_wh=[50])
+    batch = _batch(
+        area,
+        1,
+        trade_id=[20],
+        payer=[3],
+        receiver_rows=[25],
+        amount=[5],
+        receipt_agent=[26],
+        receipt_micro=[5],
+        receipt_wh=[50],
+    )
     signed, _ = area.settle(batch)
     assert signed[0].tx.nonce == 3
     assert signed[0].tx.timestamp_ms == 900_000
@@ -355,8 +399,7 @@ def test_settle_empty_batch_changes_nothing():
     area = Area(make_spec())
     area.decide(0)
     before = dataclasses.replace(area.wallets)
-    before_arrays = {f.name: getattr(before, f.name).copy()
-                     for f in dataclasses.fields(before)}
+    before_arrays = {f.name: getattr(before, f.name).copy() for f in dataclasses.fields(before)}
     signed, _ = area.settle(_batch(area, 0, [], [], [], [], [], [], []))
     assert signed == []
     for name, arr in before_arrays.items():
@@ -383,8 +426,9 @@ def test_agent_views_read_their_rows():
 def test_single_bus_area_puts_everyone_on_the_station():
     graph = RadialFeeders(n_areas=1, buses_per_area=1).build(np.random.default_rng(0))
     pop = Population(size=4)
-    area = Area(make_spec(graph=graph.subgraph([1]).copy(), population=pop,
-                          counts=pop.area_counts(1)[0]))
+    area = Area(
+        make_spec(graph=graph.subgraph([1]).copy(), population=pop, counts=pop.area_counts(1)[0])
+    )
     assert set(area.households.bus.tolist()) == {1}
     assert set(area.evs.work_bus.tolist()) <= {1}
     decision = area.decide(0)

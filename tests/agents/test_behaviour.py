@@ -237,5 +237,6 @@ def test_generator_offer_blocks_linear_cost_is_flat_and_tiny_capacity_is_zero():
 def test_generation_cost():
     assert generation_cost(3.0, 0.004, 0.14) == pytest.approx(0.456, abs=1e-15)
     assert generation_cost(0.0, 0.004, 0.14) == 0.0
-    np.testing.assert_allclose(generation_cost(np.array([1.0, 2.0, 10.0]), 0.5, 1.0),
-                               [1.5, 4.0, 60.0])
+    np.testing.assert_allclose(
+        generation_cost(np.array([1.0, 2.0, 10.0]), 0.5, 1.0), [1.5, 4.0, 60.0]
+    )

@@ -21,10 +21,15 @@ STEPS = 8
 
 
 def make_model(runtime=None, **overrides) -> GridModel:
-    kwargs = dict(market=market.SortedPairing(), consensus=ProofOfAuthority(),
-                  grid=RadialFeeders(n_areas=2, buses_per_area=5),
-                  population=Population(size=8), tariff=TimeOfUseTariff(),
-                  runtime=runtime if runtime is not None else LocalRuntime(), steps=STEPS)
+    kwargs = dict(
+        market=market.SortedPairing(),
+        consensus=ProofOfAuthority(),
+        grid=RadialFeeders(n_areas=2, buses_per_area=5),
+        population=Population(size=8),
+        tariff=TimeOfUseTariff(),
+        runtime=runtime if runtime is not None else LocalRuntime(),
+        steps=STEPS,
+    )
     kwargs.update(overrides)
     return GridModel(**kwargs)
 
@@ -76,7 +81,8 @@ def test_energy_balance_error_is_wh_rounding(run):
         assert metrics["orders"] >= 8
         assert metrics["orders_rejected"] == 0
     assert model.totals["max_abs_energy_balance_error_kwh"] == max(
-        abs(m["energy_balance_error_kwh"]) for _, m in per_step)
+        abs(m["energy_balance_error_kwh"]) for _, m in per_step
+    )
 
 
 def test_night_trades_all_go_to_the_grid(run):
@@ -87,8 +93,9 @@ def test_night_trades_all_go_to_the_grid(run):
         assert (log["kind"] == GRID_IMPORT).all()
         assert (log["seller"] == GRID_OPERATOR_ID).all()
         np.testing.assert_array_equal(log["price_micro_per_kwh"], 120_000)
-        np.testing.assert_array_equal(log["amount_micro"],
-                                      (log["quantity_wh"] * 120_000 + 500) // 1000)
+        np.testing.assert_array_equal(
+            log["amount_micro"], (log["quantity_wh"] * 120_000 + 500) // 1000
+        )
     for _, m in per_step:
         assert m["p2p_local_kwh"] == m["p2p_cross_kwh"] == m["grid_export_kwh"] == 0.0
         assert m["provider_generation_kwh"] == 0.0 and m["pv_kwh"] == 0.0
@@ -114,12 +121,20 @@ def test_money_is_conserved_and_wallets_mirror_the_ledger(run):
     grid_key = model.public_keys[0]
     assert model.chain.ledger.balances[grid_key] == 10_000_000 * 1_000_000 + paid
     assert summary["counts"] == {
-        "areas": 2, "households": 8, "evs": 2, "providers": 2, "aggregators": 2,
-        "validators": 4, "steps": STEPS, "orders": int(model.totals["orders"]),
-        "orders_rejected": 0, "trades": len(np.concatenate(
-            [log["trade_id"] for log in model.trade_log])),
-        "transactions": summary["counts"]["trades"], "transactions_rejected": 0,
-        "blocks": model.chain.ledger.height}
+        "areas": 2,
+        "households": 8,
+        "evs": 2,
+        "providers": 2,
+        "aggregators": 2,
+        "validators": 4,
+        "steps": STEPS,
+        "orders": int(model.totals["orders"]),
+        "orders_rejected": 0,
+        "trades": len(np.concatenate([log["trade_id"] for log in model.trade_log])),
+        "transactions": summary["counts"]["trades"],
+        "transactions_rejected": 0,
+        "blocks": model.chain.ledger.height,
+    }
 
 
 def test_wallet_mismatch_is_reported(run):
@@ -135,8 +150,9 @@ def test_wallet_mismatch_is_reported(run):
 
 def test_grid_only_cost_of_households(run):
     model, _ = run
-    trades = {k: np.concatenate([log[k] for log in model.trade_log])
-              for k in ("buyer", "quantity_wh")}
+    trades = {
+        k: np.concatenate([log[k] for log in model.trade_log]) for k in ("buyer", "quantity_wh")
+    }
     expected = np.zeros(13, dtype=np.int64)
     np.add.at(expected, trades["buyer"], (trades["quantity_wh"] * 120_000 + 500) // 1000)
     grid_only = np.concatenate([w.grid_only_cost_micro for w in model.runtime.wallets()])
@@ -145,8 +161,9 @@ def test_grid_only_cost_of_households(run):
     np.testing.assert_array_equal(paid, expected[1:])
     households = model.agent_kind[1:] == 1
     # At night a household with a battery covers its load from it; the others draw.
-    capacity = np.concatenate([a.households.battery_capacity_kwh
-                               for a in model.runtime.local_areas()])
+    capacity = np.concatenate(
+        [a.households.battery_capacity_kwh for a in model.runtime.local_areas()]
+    )
     np.testing.assert_array_equal(grid_only[households] > 0, capacity == 0)
     assert (capacity > 0).sum() == 2  # round(2 PV homes / 3) = 1 battery per area
     costs = summarize(model)["costs_coins"]
@@ -210,17 +227,23 @@ def test_too_many_validators_rejected_before_runtime_starts():
 
 
 def test_validators_equal_to_bus_count_are_allowed():
-    model = make_model(grid=RadialFeeders(n_areas=1, buses_per_area=2),
-                       consensus=ProofOfAuthority(n_validators=3), steps=1)
+    model = make_model(
+        grid=RadialFeeders(n_areas=1, buses_per_area=2),
+        consensus=ProofOfAuthority(n_validators=3),
+        steps=1,
+    )
     assert [m.cell.coordinate for m in model.miners] == [0, 1, 2]
 
 
-@pytest.mark.parametrize(("kwargs", "key"), [
-    (dict(steps=0), "steps"),
-    (dict(step_minutes=7), "step_minutes"),
-    (dict(step_minutes=0), "step_minutes"),
-    (dict(seed=-1), "seed"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        (dict(steps=0), "steps"),
+        (dict(step_minutes=7), "step_minutes"),
+        (dict(step_minutes=0), "step_minutes"),
+        (dict(seed=-1), "seed"),
+    ],
+)
 def test_driver_parameters_checked_before_runtime_starts(kwargs, key):
     runtime = StubRuntime()
     with pytest.raises(ParameterError) as info:

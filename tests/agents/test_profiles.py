@@ -12,9 +12,11 @@ MINUTES = np.arange(0, 24, 1 / 60)
 
 def _raw_load(h: float) -> float:
     """The unnormalised load shape written out by hand."""
+
     def bump(c, w):
         d = min(abs(h - c), 24 - abs(h - c))
         return np.exp(-0.5 * (d / w) ** 2)
+
     return 0.55 + 0.5 * bump(7.5, 1.2) + 0.2 * bump(13.0, 2.0) + 1.0 * bump(19.0, 2.0)
 
 
@@ -37,8 +39,9 @@ def test_load_shape_values_match_hand_formula():
     # Daily mean of the raw shape: 0.55 + (0.5*1.2 + 0.2*2 + 1.0*2) * sqrt(2 pi) / 24.
     mean = 0.55 + 3.0 * np.sqrt(2 * np.pi) / 24
     for hour in (3.0, 7.5, 13.0, 19.0, 23.5):
-        assert float(residential_load_shape(hour)) == pytest.approx(_raw_load(hour) / mean,
-                                                                    rel=1e-3)
+        assert float(residential_load_shape(hour)) == pytest.approx(
+            _raw_load(hour) / mean, rel=1e-3
+        )
 
 
 def test_load_shape_evening_peak_above_morning_above_night():
@@ -52,7 +55,8 @@ def test_load_shape_evening_peak_above_morning_above_night():
     assert MINUTES[np.argmin(curve)] < 5.0 or MINUTES[np.argmin(curve)] > 23.0
     # Continuous across midnight.
     assert float(residential_load_shape(23.9999)) == pytest.approx(
-        float(residential_load_shape(0.0)), abs=1e-3)
+        float(residential_load_shape(0.0)), abs=1e-3
+    )
 
 
 def test_pv_zero_outside_daylight():
@@ -71,7 +75,8 @@ def test_pv_peak_at_solar_noon_and_symmetric():
     assert curve.max() <= 1.0 and curve.min() >= 0.0
     for x in (0.5, 2.0, 4.25, 6.9):
         assert float(clear_sky_pv_shape(13.0 - x)) == pytest.approx(
-            float(clear_sky_pv_shape(13.0 + x)), abs=1e-12)
+            float(clear_sky_pv_shape(13.0 + x)), abs=1e-12
+        )
     # sin(pi * 3.5 / 14) ** 1.2 = sin(pi / 4) ** 1.2 at 09:30.
     assert float(clear_sky_pv_shape(9.5)) == pytest.approx(np.sin(np.pi / 4) ** 1.2, abs=1e-12)
     # Rises monotonically in the morning.

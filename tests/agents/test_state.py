@@ -72,8 +72,9 @@ def test_ev_arrival_is_at_least_one_step_after_departure():
 
 
 def test_no_evs_and_no_buses():
-    ev = EVState.draw(0, EVParams(), np.zeros(0, np.int64), np.zeros(0, np.int64), 15,
-                      np.random.default_rng(0))
+    ev = EVState.draw(
+        0, EVParams(), np.zeros(0, np.int64), np.zeros(0, np.int64), 15, np.random.default_rng(0)
+    )
     assert len(ev.soc_kwh) == 0 and ev.home_bus.dtype == np.int64
 
 
@@ -86,7 +87,6 @@ def test_providers_and_wallets():
     assert pv.sold_wh.dtype == np.int64 and not pv.sold_wh.any()
     w = Wallets.create(np.array([1000.0, 0.1234567, 100.0]))
     np.testing.assert_array_equal(w.wallet_micro, [1_000_000_000, 123_457, 100_000_000])
-    for name in ("wallet_micro", "nonce", "paid_micro", "received_micro",
-                 "grid_only_cost_micro"):
+    for name in ("wallet_micro", "nonce", "paid_micro", "received_micro", "grid_only_cost_micro"):
         assert getattr(w, name).dtype == np.int64
     assert not (w.nonce.any() or w.paid_micro.any() or w.received_micro.any())

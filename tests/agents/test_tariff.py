@@ -12,10 +12,21 @@ from agents.tariff import TimeOfUseTariff
 @pytest.mark.parametrize(
     ("hour", "price"),
     [
-        (0.0, 0.12), (6.99, 0.12), (7.0, 0.20), (12.0, 0.20), (15.999, 0.20),
-        (16.0, 0.30), (19.99, 0.30), (20.0, 0.12), (23.99, 0.12),
+        (0.0, 0.12),
+        (6.99, 0.12),
+        (7.0, 0.20),
+        (12.0, 0.20),
+        (15.999, 0.20),
+        (16.0, 0.30),
+        (19.99, 0.30),
+        (20.0, 0.12),
+        (23.99, 0.12),
         # Hours wrap around the day.
-        (24.0, 0.12), (31.0, 0.20), (40.0, 0.30), (-1.0, 0.12), (-5.0, 0.30),
+        (24.0, 0.12),
+        (31.0, 0.20),
+        (40.0, 0.30),
+        (-1.0, 0.12),
+        (-5.0, 0.30),
     ],
 )
 def test_default_bands(hour, price):
@@ -32,12 +43,19 @@ def test_array_input_gives_array():
 
 
 def test_custom_bands_and_feed_in():
-    tariff = TimeOfUseTariff(off_peak_coins_per_kwh=0.1, day_coins_per_kwh=0.15,
-                             peak_coins_per_kwh=0.4, feed_in_coins_per_kwh=0.05,
-                             day_start_h=6.0, peak_start_h=17.0, peak_end_h=21.5)
-    np.testing.assert_array_equal(tariff.retail_price(np.array([5.9, 6.0, 16.9, 17.0, 21.4,
-                                                                21.5])),
-                                  [0.1, 0.15, 0.15, 0.4, 0.4, 0.1])
+    tariff = TimeOfUseTariff(
+        off_peak_coins_per_kwh=0.1,
+        day_coins_per_kwh=0.15,
+        peak_coins_per_kwh=0.4,
+        feed_in_coins_per_kwh=0.05,
+        day_start_h=6.0,
+        peak_start_h=17.0,
+        peak_end_h=21.5,
+    )
+    np.testing.assert_array_equal(
+        tariff.retail_price(np.array([5.9, 6.0, 16.9, 17.0, 21.4, 21.5])),
+        [0.1, 0.15, 0.15, 0.4, 0.4, 0.1],
+    )
     assert tariff.feed_in_coins_per_kwh == 0.05
 
 
@@ -48,8 +66,9 @@ def test_empty_day_band_and_peak_to_midnight():
     assert tariff.retail_price(23.99) == 0.30
 
 
-@pytest.mark.parametrize("name", ["off_peak_coins_per_kwh", "day_coins_per_kwh",
-                                  "peak_coins_per_kwh"])
+@pytest.mark.parametrize(
+    "name", ["off_peak_coins_per_kwh", "day_coins_per_kwh", "peak_coins_per_kwh"]
+)
 def test_retail_below_feed_in_is_rejected(name):
     with pytest.raises(ParameterError) as info:
         TimeOfUseTariff(**{name: 0.09})
@@ -71,12 +90,15 @@ def test_negative_feed_in_is_rejected():
     assert isinstance(info.value, ValueError)
 
 
-@pytest.mark.parametrize("hours", [
-    dict(day_start_h=17.0),                      # day after peak start
-    dict(peak_start_h=21.0),                     # peak start after peak end
-    dict(peak_end_h=25.0),                       # past midnight
-    dict(day_start_h=-1.0),                      # before midnight
-])
+@pytest.mark.parametrize(
+    "hours",
+    [
+        dict(day_start_h=17.0),  # day after peak start
+        dict(peak_start_h=21.0),  # peak start after peak end
+        dict(peak_end_h=25.0),  # past midnight
+        dict(day_start_h=-1.0),  # before midnight
+    ],
+)
 def test_unordered_hours_are_rejected(hours):
     with pytest.raises(ParameterError) as info:
         TimeOfUseTariff(**hours)

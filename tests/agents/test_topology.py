@@ -65,8 +65,14 @@ def test_station_positions_on_unit_circle():
 
 
 def test_custom_line_parameters():
-    graph = _graph(n_areas=1, buses_per_area=5, line_length_km=(0.2, 0.2),
-                   trunk_length_km=2.5, r_ohm_per_km=1.0, x_ohm_per_km=0.5)
+    graph = _graph(
+        n_areas=1,
+        buses_per_area=5,
+        line_length_km=(0.2, 0.2),
+        trunk_length_km=2.5,
+        r_ohm_per_km=1.0,
+        x_ohm_per_km=0.5,
+    )
     lengths = {frozenset(e): d["length_km"] for *e, d in graph.edges(data=True)}
     assert lengths[frozenset((0, 1))] == 2.5
     assert sorted(lengths.values()) == [0.2, 0.2, 0.2, 0.2, 2.5]
@@ -75,8 +81,10 @@ def test_custom_line_parameters():
 
 
 def _snapshot(graph):
-    return (sorted(graph.nodes(data=True)),
-            sorted((min(a, b), max(a, b), sorted(d.items())) for a, b, d in graph.edges(data=True)))
+    return (
+        sorted(graph.nodes(data=True)),
+        sorted((min(a, b), max(a, b), sorted(d.items())) for a, b, d in graph.edges(data=True)),
+    )
 
 
 def test_same_seed_same_graph_different_seed_different_graph():
@@ -91,15 +99,18 @@ def test_same_seed_same_graph_different_seed_different_graph():
     assert _snapshot(RadialFeeders().build(rng)) != _snapshot(a)
 
 
-@pytest.mark.parametrize(("kwargs", "key"), [
-    (dict(n_areas=0), "n_areas"),
-    (dict(n_areas=1.5), "n_areas"),
-    (dict(buses_per_area=0), "buses_per_area"),
-    (dict(line_length_km=(0.3, 0.1)), "line_length_km"),
-    (dict(trunk_length_km=0.0), "trunk_length_km"),
-    (dict(r_ohm_per_km=-0.1), "r_ohm_per_km"),
-    (dict(x_ohm_per_km=-0.1), "x_ohm_per_km"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        (dict(n_areas=0), "n_areas"),
+        (dict(n_areas=1.5), "n_areas"),
+        (dict(buses_per_area=0), "buses_per_area"),
+        (dict(line_length_km=(0.3, 0.1)), "line_length_km"),
+        (dict(trunk_length_km=0.0), "trunk_length_km"),
+        (dict(r_ohm_per_km=-0.1), "r_ohm_per_km"),
+        (dict(x_ohm_per_km=-0.1), "x_ohm_per_km"),
+    ],
+)
 def test_validation(kwargs, key):
     with pytest.raises(ParameterError) as info:
         RadialFeeders(**kwargs)

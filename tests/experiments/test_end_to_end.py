@@ -27,8 +27,15 @@ def short_run(tmp_path_factory):
 
 def test_run_writes_every_result_file(short_run):
     run_dir, _ = short_run
-    for name in ("summary.json", "model.parquet", "agents.parquet", "trades.parquet",
-                 "genesis.json", "blocks.parquet", "transactions.parquet"):
+    for name in (
+        "summary.json",
+        "model.parquet",
+        "agents.parquet",
+        "trades.parquet",
+        "genesis.json",
+        "blocks.parquet",
+        "transactions.parquet",
+    ):
         assert (run_dir / name).is_file(), name
     model = pd.read_parquet(run_dir / "model.parquet")
     assert list(model["step"]) == list(range(48))
@@ -57,10 +64,13 @@ def test_coins_are_conserved_and_wallets_mirror_the_ledger(short_run):
 def test_energy_balances_every_step_within_wh_rounding(short_run):
     run_dir, _ = short_run
     model = pd.read_parquet(run_dir / "model.parquet")
-    supply = (model.pv_kwh + model.battery_discharge_kwh + model.provider_generation_kwh
-              + model.grid_import_kwh)
-    demand = (model.load_kwh + model.battery_charge_kwh + model.ev_charge_kwh
-              + model.grid_export_kwh)
+    supply = (
+        model.pv_kwh
+        + model.battery_discharge_kwh
+        + model.provider_generation_kwh
+        + model.grid_import_kwh
+    )
+    demand = model.load_kwh + model.battery_charge_kwh + model.ev_charge_kwh + model.grid_export_kwh
     tolerance = 0.0005 * model.orders + 1e-9  # half a Wh of rounding per order
     assert (np.abs(supply - demand) <= tolerance).all()
     assert np.allclose(supply - demand, model.energy_balance_error_kwh)
@@ -96,8 +106,7 @@ def test_exported_ledger_verifies(short_run):
     assert report.ok, report.problems
 
 
-@pytest.mark.parametrize("table,column", [("transactions", "amount"),
-                                          ("blocks", "timestamp_ms")])
+@pytest.mark.parametrize("table,column", [("transactions", "amount"), ("blocks", "timestamp_ms")])
 def test_edited_copy_fails_verification(short_run, tmp_path, table, column):
     run_dir, _ = short_run
     copy = tmp_path / "edited"
@@ -120,8 +129,9 @@ def test_same_seed_same_head_other_seed_other_head(short_run, tmp_path):
 
 def test_per_agent_path_matches_vectorised_path(short_run, tmp_path):
     _, summary = short_run
-    per_agent = run_simulation(make_config(*SHORT, "simulation.agent_path=per_agent"),
-                               tmp_path / "per_agent")
+    per_agent = run_simulation(
+        make_config(*SHORT, "simulation.agent_path=per_agent"), tmp_path / "per_agent"
+    )
     assert per_agent["ledger_head"] == summary["ledger_head"]
 
 
@@ -137,8 +147,10 @@ def test_peer_market_saves_households_money_against_grid_only(tmp_path):
     p2p = run_simulation(make_config(*overrides), tmp_path / "p2p")
     grid = run_simulation(make_config(*overrides, "market=grid_only"), tmp_path / "grid")
     assert p2p["p2p_kwh"] > 0
-    assert (p2p["costs_coins"]["household"]["total_cost"]
-            < grid["costs_coins"]["household"]["total_cost"])
+    assert (
+        p2p["costs_coins"]["household"]["total_cost"]
+        < grid["costs_coins"]["household"]["total_cost"]
+    )
 
 
 def test_truncated_copy_fails_against_summary_head(short_run, tmp_path):

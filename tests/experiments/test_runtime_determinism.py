@@ -23,7 +23,8 @@ def local_run(tmp_path_factory):
 def test_ray_matches_local(ray_session, local_run, tmp_path, workers):
     local_dir, local = local_run
     ray_summary = run_simulation(
-        make_config(*BASE, "runtime=ray", f"runtime.num_workers={workers}"), tmp_path)
+        make_config(*BASE, "runtime=ray", f"runtime.num_workers={workers}"), tmp_path
+    )
     assert ray_summary["runtime"] == "ray"
     assert ray_summary["ledger_head"] == local["ledger_head"]
     local_trades = pd.read_parquet(local_dir / "trades.parquet")

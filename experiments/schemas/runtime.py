@@ -1,0 +1,28 @@
+"""Schemas of the ``runtime/`` config group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+# ---------------------------------------------------------------- runtime/
+@dataclass
+class LocalRuntimeSchema:
+    """All areas in this process."""
+
+    _target_: str = "agents.runtime.LocalRuntime"
+
+
+@dataclass
+class RayRuntimeSchema:
+    """Areas spread over Ray actors."""
+
+    _target_: str = "agents.runtime.RayRuntime"
+    num_workers: int = 2
+    address: str | None = None
+
+
+SCHEMAS = {
+    "local_schema": LocalRuntimeSchema,
+    "ray_schema": RayRuntimeSchema,
+}
