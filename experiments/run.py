@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import shutil
 import sys
 import time
+import traceback
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from typing import Any
 import hydra
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
@@ -75,6 +78,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             "write": finished - simulated,
             "total": finished - started,
         },
+        "peak_rss_bytes": _peak_rss_bytes(),
         "versions": _versions(),
         "overrides": _overrides(),
     }
@@ -111,6 +115,12 @@ def _frame(log: list[dict]) -> pd.DataFrame:
     return pd.concat([pd.DataFrame(part) for part in log], ignore_index=True)
 
 
+def _peak_rss_bytes() -> int:
+    """Peak resident memory of this process so far (in a sequential sweep: of all jobs yet)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(usage if sys.platform == "darwin" else usage * 1024)
+
+
 def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for package in ("gridledger", "mesa", "numpy", "hydra-core", "ray", "cryptography"):
@@ -128,17 +138,54 @@ def _overrides() -> list[str]:
         return []
 
 
+# Jobs of the current multirun (in this process) that failed; see ``main``.
+FAILED_JOBS: list[str] = []
+
+
 @hydra.main(version_base="1.3", config_path="pkg://conf", config_name="config")
 def app(cfg: DictConfig) -> None:
-    """The Hydra task: one run into Hydra's output directory."""
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    """The Hydra task: one run into Hydra's output directory.
+
+    In a single run a config error exits with code 2 (one line) and any other error
+    propagates. In a sweep a failing job must not stop or corrupt the others: its
+    error is written to ``error.json`` in its own directory (``gridledger-analyze``
+    lists it as failed) and the sweep goes on.
+    """
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         summary = run_simulation(cfg, run_dir)
     except ConfigError as error:
-        _remove_if_empty(run_dir)
-        print(f"gridledger: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        if not sweeping:
+            _remove_if_empty(run_dir)
+            print(f"gridledger: error: {error}", file=sys.stderr)
+            sys.exit(2)
+        _record_failure(run_dir, hydra_cfg.job.num, error, config_error=True)
+        return
+    except Exception as error:
+        if not sweeping:
+            raise
+        _record_failure(run_dir, hydra_cfg.job.num, error, config_error=False)
+        return
     _report(summary, run_dir)
+
+
+def _record_failure(run_dir: Path, job: int, error: Exception, *, config_error: bool) -> None:
+    """Write ``error.json`` for a failed sweep job and say so on stderr."""
+    write_json(
+        run_dir / "error.json",
+        {
+            "job": job,
+            "error": type(error).__name__,
+            "message": str(error),
+            "config_error": config_error,
+            "overrides": _overrides(),
+            "traceback": None if config_error else traceback.format_exc(),
+        },
+    )
+    FAILED_JOBS.append(f"#{job} ({' '.join(_overrides())}): {error}")
+    print(f"gridledger: job #{job} failed: {error}", file=sys.stderr)
 
 
 def _report(summary: dict[str, Any], run_dir: Path) -> None:
@@ -187,6 +234,14 @@ def main() -> None:
     except (HydraException, OmegaConfBaseException) as error:
         print(f"gridledger: error: {describe(error)}", file=sys.stderr)
         sys.exit(2)
+    if FAILED_JOBS:
+        print(
+            f"gridledger: {len(FAILED_JOBS)} job(s) failed; the others' results are intact:",
+            file=sys.stderr,
+        )
+        for line in FAILED_JOBS:
+            print(f"  {line}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
