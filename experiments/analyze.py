@@ -136,10 +136,8 @@ def main(argv: list[str] | None = None) -> int:
 
         write_report(table, args.multirun_dir, out)
     counts = table["status"].value_counts().to_dict()
-    print(
-        f"gridledger-analyze: {len(table)} jobs ({', '.join(f'{v} {k}' for k, v in counts.items())}); "
-        f"results in {out}"
-    )
+    statuses = ", ".join(f"{v} {k}" for k, v in counts.items())
+    print(f"gridledger-analyze: {len(table)} jobs ({statuses}); results in {out}")
     for _, row in table[table.status != "ok"].iterrows():
         print(f"  {row['status']}: {row['job']}: {row.get('error')}")
     return 0
