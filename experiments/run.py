@@ -13,6 +13,7 @@ Each run writes its results into Hydra's run directory (``outputs/DATE/TIME`` or
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import resource
@@ -43,6 +44,8 @@ from experiments.outputs import clean_floats, write_json, write_parquet
 from experiments.schemas import register_schemas
 
 register_schemas()
+# Mesa logs every model.step at INFO; under Hydra's logging that floods the run log.
+logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
 def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
