@@ -9,7 +9,7 @@ agents owe for the step's trades).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
@@ -21,7 +21,13 @@ from agents.behaviour import battery_dispatch, ev_energy, generator_offer_blocks
 from agents.kinds import Aggregator, ElectricVehicle, Prosumer, ServiceProvider
 from agents.orders import order_messages, sign_orders, verify_orders
 from agents.population import AreaCounts, Population
-from agents.profiles import clear_sky_pv_shape, residential_load_shape, step_mid_hours
+from agents.profiles import (
+    DayProfiles,
+    clear_sky_pv_shape,
+    draw_profile_types,
+    residential_load_shape,
+    step_mid_hours,
+)
 from agents.settlement import SettlementBatch, payment_micro, price_micro
 from agents.state import EVState, HouseholdState, ProviderState, Wallets
 from agents.tariff import TimeOfUseTariff
@@ -67,6 +73,7 @@ class AreaSpec:
     agent_path: str = "vectorized"
     sign_orders: bool = True
     sample_size: int = 100
+    profiles: DayProfiles | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,8 @@ class AreaDecision:
     energy_kwh: dict[str, float]
     orders: int
     orders_rejected: int
+    bus_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bus_net_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class AreaWorld(mesa.Model):
@@ -120,6 +129,17 @@ class Area:
         self.evs = EVState.draw(
             self.counts.evs, pop.evs, self.households.bus, homes, spec.step_minutes, rng
         )
+        self.profile_type = None
+        if spec.profiles is not None:
+            # Own stream (a child key of the area's seed) so the other draws stay unchanged.
+            types_seed = np.random.SeedSequence(
+                spec.seed.entropy, spawn_key=(*spec.seed.spawn_key, 0x50524F46)
+            )
+            self.profile_type = draw_profile_types(
+                np.random.default_rng(types_seed),
+                self.counts.households,
+                len(spec.profiles.load_types),
+            )
         self.providers = ProviderState.create(self.counts.providers, pop.providers, self.station)
         self.wallets = Wallets.create(
             np.concatenate(
@@ -238,7 +258,17 @@ class Area:
             energy_kwh=self._energy_totals(),
             orders=len(book) + rejected,
             orders_rejected=rejected,
+            **self._bus_energies(),
         )
+
+    def _bus_energies(self) -> dict[str, np.ndarray]:
+        """Energy each household and charging EV draws at its bus this step (kWh)."""
+        hh, ev = self.households, self.evs
+        charging = ev.charge_wh > 0
+        return {
+            "bus_ids": np.concatenate([hh.bus, ev.home_bus[charging]]),
+            "bus_net_kwh": np.concatenate([hh.net_kwh, ev.charge_wh[charging] / 1000.0]),
+        }
 
     def market_context(self, step: int) -> MarketContext:
         """Tariffs in force during ``step``."""
@@ -256,8 +286,15 @@ class Area:
         cloud_factor = rng.uniform(0.7, 1.0)
         sigma = params.load_noise_sigma
         noise = rng.lognormal(-0.5 * sigma**2, sigma, size=len(hh.mean_load_kw))
-        hh.load_kwh[:] = hh.mean_load_kw * residential_load_shape(self._hour) * noise * self.dt_h
-        hh.pv_kwh[:] = hh.pv_peak_kw * clear_sky_pv_shape(self._hour) * cloud_factor * self.dt_h
+        if self.spec.profiles is None:
+            load_shape = residential_load_shape(self._hour)
+            pv_shape = clear_sky_pv_shape(self._hour)
+        else:
+            day, s = self.spec.profiles, self._step % self.steps_per_day
+            load_shape = day.load_types[self.profile_type, s]
+            pv_shape = day.pv_kw_per_kwp[s]
+        hh.load_kwh[:] = hh.mean_load_kw * load_shape * noise * self.dt_h
+        hh.pv_kwh[:] = hh.pv_peak_kw * pv_shape * cloud_factor * self.dt_h
 
     def _collect_orders(self, step: int, ctx: MarketContext) -> tuple[OrderBook, int]:
         """Every agent's order for the step, signed, verified by the aggregator."""

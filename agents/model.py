@@ -20,7 +20,9 @@ from agents.area import AreaSpec
 from agents.kinds import GridOperator, Miner
 from agents.params import check, is_integer
 from agents.population import Population
-from agents.profiles import step_mid_hours
+from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
+from agents.powerflow.ac import PowerFlowDiverged
+from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
 from agents.settlement import (
     GRID_EXPORT,
     GRID_IMPORT,
@@ -32,7 +34,7 @@ from agents.settlement import (
     price_micro,
 )
 from agents.tariff import TimeOfUseTariff
-from agents.topology import SUBSTATION, area_buses
+from agents.topology import SUBSTATION, area_buses, station_bus
 from chain import Genesis
 from chain.keys import Identity
 from chain.node import Chain
@@ -88,7 +90,8 @@ class GridModel(mesa.Model):
         check(is_integer(steps) and steps >= 1, "steps", "an integer >= 1", steps)
         check(is_integer(seed) and seed >= 0, "seed", "an integer >= 0", seed)
         root = np.random.SeedSequence(seed)
-        topology_seed, driver_seed, areas_seed = root.spawn(3)
+        # A fourth child for the feeder's weather leaves the first three unchanged.
+        topology_seed, driver_seed, areas_seed, weather_seed = root.spawn(4)
         super().__init__(rng=np.random.default_rng(driver_seed))
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
@@ -97,6 +100,7 @@ class GridModel(mesa.Model):
         self.graph = grid.build(np.random.default_rng(topology_seed))
         self.space = Network(self.graph, random=self.random)
         self.n_areas = grid.n_areas
+        self._build_physics(grid, weather_seed)
         self.validator_buses = _validator_buses(self.graph)
         check(
             consensus.n_validators <= len(self.validator_buses),
@@ -122,6 +126,7 @@ class GridModel(mesa.Model):
                 agent_path=agent_path,
                 sign_orders=sign_orders,
                 sample_size=math.ceil(agents_sample / self.n_areas) if agents_sample else 0,
+                profiles=self.day_profiles,
             )
             for a, seed_a in enumerate(areas_seed.spawn(self.n_areas))
         ]
@@ -155,6 +160,54 @@ class GridModel(mesa.Model):
         self.agent_kind = np.concatenate(kinds)
         self.agent_area = np.concatenate(areas)
 
+    def _build_physics(self, grid: Any, weather_seed: np.random.SeedSequence) -> None:
+        """Bind the grid's power-flow engine, if any, and precompute the day's factors."""
+        power_flow = getattr(grid, "power_flow", None)
+        self.physics = power_flow.bind(self.graph) if power_flow is not None else None
+        self.power_flow_summary = PowerFlowSummary(
+            self.physics.engine if self.physics is not None else "none"
+        )
+        self.station_of_area = np.array(
+            [station_bus(self.graph, a) for a in range(self.n_areas)], dtype=np.int64
+        )
+        self.day_profiles = None
+        if self.physics is None:
+            return
+        day = DayProfiles.build(getattr(grid, "site", None) or Site(), self.step_minutes)
+        self.day_profiles = day
+        self.background_factor = day.peak_normalised(getattr(grid, "background_profile", "h0_dyn"))
+        clouds = cloudiness_factors(np.random.default_rng(weather_seed), day.steps_per_day)
+        self.plant_factor = day.pv_kw_per_kwp * clouds
+
+    def _solve_power_flow(self, step: int, decisions, trades: Trades) -> dict[str, float]:
+        """The step's power flow: agents at their buses, providers at their stations."""
+        if self.physics is None:
+            return PowerFlowResult.empty_metrics()
+        sold = self.agent_kind[trades.seller] == 3
+        bus = np.concatenate(
+            [
+                *(d.bus_ids for d in decisions),
+                self.station_of_area[self.agent_area[trades.seller[sold]]],
+            ]
+        )
+        net_kwh = np.concatenate(
+            [*(d.bus_net_kwh for d in decisions), -trades.quantity_wh[sold] / 1000.0]
+        )
+        s = step % (1440 // self.step_minutes)
+        dt_h = self.step_minutes / 60.0
+        try:
+            result = self.physics.solve_step(
+                bus,
+                net_kwh,
+                dt_h,
+                load_factor=float(self.background_factor[s]),
+                plant_factor=float(self.plant_factor[s]),
+            )
+        except PowerFlowDiverged:
+            return PowerFlowResult.empty_metrics()
+        self.power_flow_summary.add(result, dt_h)
+        return result.metrics()
+
     def _build_chain(self, chain_id: str) -> None:
         grid_identity = Identity.derive(self.seed, f"agent/{GRID_OPERATOR_ID}")
         self.grid_operator = GridOperator(self, self.space[SUBSTATION], grid_identity, self.tariff)
@@ -163,6 +216,17 @@ class GridModel(mesa.Model):
             Miner(self, k, self.space[hosts[k]], Identity.derive(self.seed, f"validator/{k}"))
             for k in range(self.consensus.n_validators)
         ]
+        if getattr(self.consensus, "needs_validator_areas", False):
+            # Hybrid consensus (seed 002): bookkeepers are chosen per station area.
+            areas = [int(self.graph.nodes[hosts[k]]["area"]) for k in range(len(self.miners))]
+            check(
+                set(range(self.n_areas)) <= set(areas),
+                "n_validators",
+                f"large enough to place a validator in each of the {self.n_areas} station areas "
+                f"(at least {self.n_areas + 1}: the substation comes first)",
+                self.consensus.n_validators,
+            )
+            self.consensus = self.consensus.with_validator_areas(areas)
         self.public_keys = [grid_identity.public_hex]
         for keys in self.runtime.public_keys():
             self.public_keys.extend(keys)
@@ -234,7 +298,9 @@ class GridModel(mesa.Model):
             }
         )
         self.agent_log.extend(samples)
+        physics = self._solve_power_flow(step, decisions, trades)
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
+        self.metrics.update(physics)
         self.datacollector.collect(self)
 
     def _settle(self, step, timestamp_ms, trades, kind, trade_id, prices, amounts):
@@ -418,10 +484,12 @@ class GridModel(mesa.Model):
             "blocks_sealed",
             "chain_height",
             "mempool_size",
+            *METRIC_KEYS,
         ]
         metrics = dict.fromkeys(keys, 0.0)
         metrics["step"] = -1
         metrics["p2p_mean_price_coins_per_kwh"] = float("nan")
+        metrics.update(PowerFlowResult.empty_metrics())
         return metrics
 
 

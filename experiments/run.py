@@ -75,6 +75,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "consensus": model.consensus.name,
         "runtime": model.runtime.name,
         **summary,
+        "power_flow": model.power_flow_summary.as_dict(),
         "wall_time_s": {
             "build": built - started,
             "simulate": simulated - built,
