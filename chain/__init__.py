@@ -1,11 +1,11 @@
-"""gridledger chain library: signed transactions, blocks, ledger, PoA and export.
+"""gridledger chain library: signed transactions, blocks, ledger, consensus and export.
 
 A standalone, deterministic blockchain model for the simulator. It imports
 only the standard library, numpy, pandas, pyarrow and cryptography.
 
 Typical use::
 
-    chain = Chain(genesis, ProofOfAuthority(), validators)
+    chain = Chain(genesis, ProofOfAuthority(), validators)   # or ProofOfWork(), Pbft(), ...
     chain.submit([sign_transaction(identity, tx)])
     chain.advance_to(time_ms)
     write_ledger(run_dir, [chain])
@@ -13,14 +13,18 @@ Typical use::
 """
 
 from chain.block import Block, BlockHeader, seal_block
-from chain.consensus import ProofOfAuthority
+from chain.certificate import Certificate, Vote, vote_bytes
+from chain.consensus import Central, Hybrid, Pbft, ProofOfAuthority, ProofOfWork
 from chain.encoding import canonical_bytes, sha256_hex
 from chain.errors import (
     BadBlockHash,
+    BadCertificate,
     BadHeight,
     BadMerkleRoot,
     BadPrevHash,
     BadProposerSignature,
+    BlockTooEarly,
+    ConsensusHalted,
     FutureNonce,
     InsufficientWork,
     InvalidBlock,
@@ -29,6 +33,7 @@ from chain.errors import (
     LedgerError,
     NotAValidator,
     Overdraft,
+    SignerTooRecent,
     StaleNonce,
     TimestampRegression,
 )
@@ -38,6 +43,7 @@ from chain.keys import Identity, verify_signature
 from chain.ledger import Ledger
 from chain.mempool import Mempool
 from chain.merkle import merkle_root
+from chain.network import NetworkModel
 from chain.node import Chain, make_genesis
 from chain.replay import load_chains, replay_run
 from chain.transaction import (
@@ -51,15 +57,21 @@ from chain.verify import NotARunDirectory, VerificationReport, verify_run
 __all__ = [
     "LEDGER_FORMAT",
     "BadBlockHash",
+    "BadCertificate",
     "BadHeight",
     "BadMerkleRoot",
     "BadPrevHash",
     "BadProposerSignature",
     "Block",
     "BlockHeader",
+    "BlockTooEarly",
+    "Central",
+    "Certificate",
     "Chain",
+    "ConsensusHalted",
     "FutureNonce",
     "Genesis",
+    "Hybrid",
     "Identity",
     "InsufficientWork",
     "InvalidBlock",
@@ -68,15 +80,20 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "Mempool",
+    "NetworkModel",
     "NotARunDirectory",
     "NotAValidator",
     "Overdraft",
+    "Pbft",
     "ProofOfAuthority",
+    "ProofOfWork",
     "SignedTransaction",
+    "SignerTooRecent",
     "StaleNonce",
     "TimestampRegression",
     "Transaction",
     "VerificationReport",
+    "Vote",
     "canonical_bytes",
     "load_chains",
     "make_genesis",
@@ -89,5 +106,6 @@ __all__ = [
     "sign_transactions",
     "verify_run",
     "verify_signature",
+    "vote_bytes",
     "write_ledger",
 ]

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from chain.encoding import (
+    BLOCK_HASH_HEX_CHARS,
+    DEFAULT_BLOCK_HASH,
+    block_digest_hex,
     canonical_bytes_unchecked,
+    require_block_hash,
     require_hex,
     require_int,
     require_str,
-    sha256_hex,
 )
 from chain.keys import PUBLIC_KEY_HEX_CHARS, SIGNATURE_BYTES, Identity
 from chain.transaction import SignedTransaction
@@ -37,6 +40,10 @@ HEADER_FIELDS = (
 class BlockHeader:
     """The signed part of a block.
 
+    The block hash is SHA-256 of the canonical bytes unless the chain's genesis
+    declares another ``block_hash_function`` (only proof of work may, see
+    ``docs/ledger-format.md``); ``hash_function`` is not part of the signed body.
+
     Attributes:
         chain_id: Chain the block belongs to.
         height: Block number, the first block is 1.
@@ -47,6 +54,7 @@ class BlockHeader:
         consensus: Consensus name, e.g. ``"poa"``.
         nonce: Proof-of-work nonce (0 for other consensus).
         difficulty_bits: Required leading zero bits of the block hash (0 unless PoW).
+        hash_function: Block hash function, ``"sha256"`` (default) or ``"sha1"``.
     """
 
     chain_id: str
@@ -58,22 +66,31 @@ class BlockHeader:
     consensus: str
     nonce: int
     difficulty_bits: int
+    hash_function: str = DEFAULT_BLOCK_HASH
 
     def __post_init__(self) -> None:
         require_str("chain_id", self.chain_id)
         require_int("height", self.height, minimum=1)
-        require_hex("prev_hash", self.prev_hash, 64)
+        require_block_hash("prev_hash", self.prev_hash)
         require_hex("merkle_root", self.merkle_root, 64)
         require_int("timestamp_ms", self.timestamp_ms)
         require_hex("proposer", self.proposer, PUBLIC_KEY_HEX_CHARS)
         require_str("consensus", self.consensus)
         require_int("nonce", self.nonce)
         require_int("difficulty_bits", self.difficulty_bits)
-        if self.difficulty_bits > 256:
-            raise ValueError(f"difficulty_bits must be in [0, 256] (got {self.difficulty_bits})")
+        if self.hash_function not in BLOCK_HASH_HEX_CHARS:
+            raise ValueError(
+                f"hash_function must be one of {sorted(BLOCK_HASH_HEX_CHARS)} "
+                f"(got {self.hash_function!r})"
+            )
+        max_bits = 4 * BLOCK_HASH_HEX_CHARS[self.hash_function]
+        if self.difficulty_bits > max_bits:
+            raise ValueError(
+                f"difficulty_bits must be in [0, {max_bits}] (got {self.difficulty_bits})"
+            )
         canonical = canonical_bytes_unchecked(self.body())
         object.__setattr__(self, "_canonical", canonical)
-        object.__setattr__(self, "_block_hash", sha256_hex(canonical))
+        object.__setattr__(self, "_block_hash", block_digest_hex(self.hash_function, canonical))
 
     def body(self) -> dict[str, Any]:
         """The signed object: exactly the nine header fields."""
@@ -85,11 +102,12 @@ class BlockHeader:
 
     @property
     def block_hash(self) -> str:
-        """SHA-256 hex of the canonical bytes."""
+        """Hex digest of the canonical bytes with :attr:`hash_function`."""
         return self._block_hash  # type: ignore[attr-defined,no-any-return]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (BlockHeader, tuple(getattr(self, name) for name in HEADER_FIELDS))
+        fields = tuple(getattr(self, name) for name in HEADER_FIELDS)
+        return (BlockHeader, (*fields, self.hash_function))
 
 
 @dataclass(frozen=True)
@@ -148,7 +166,7 @@ class Block:
 
 
 def leading_zero_bits(hash_hex: str) -> int:
-    """Number of leading zero bits of a hex digest (256 for an all-zero hash)."""
+    """Number of leading zero bits of a hex digest (4 x its length when all zero)."""
     value = int(hash_hex, 16)
     return 4 * len(hash_hex) - value.bit_length()
 

@@ -128,6 +128,28 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Block hash functions a genesis may declare (``params.block_hash_function``), with
+#: the length of their hex digest. SHA-1 reproduces the 160-bit digest of seed 000
+#: (SSG, Algorithm 2); everything else in gridledger stays SHA-256.
+BLOCK_HASH_HEX_CHARS = {"sha256": 64, "sha1": 40}
+DEFAULT_BLOCK_HASH = "sha256"
+
+
+def block_digest_hex(hash_function: str, data: bytes) -> str:
+    """Hex digest of ``data`` with a block hash function of :data:`BLOCK_HASH_HEX_CHARS`.
+
+    Raises:
+        ValueError: If the function is not one of them.
+    """
+    if hash_function == "sha256":
+        return hashlib.sha256(data).hexdigest()
+    if hash_function == "sha1":
+        return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    raise ValueError(
+        f"block_hash_function must be one of {sorted(BLOCK_HASH_HEX_CHARS)} (got {hash_function!r})"
+    )
+
+
 def is_hex(value: object, n_chars: int) -> bool:
     """Whether ``value`` is a string of exactly ``n_chars`` lowercase hex digits."""
     return isinstance(value, str) and len(value) == n_chars and HEX_DIGITS.issuperset(value)
@@ -157,6 +179,17 @@ def require_hex(name: str, value: object, n_chars: int) -> str:
     """
     if not is_hex(value, n_chars):
         raise ValueError(f"{name} must be {n_chars} lowercase hex chars (got {value!r})")
+    return value  # type: ignore[return-value]
+
+
+def require_block_hash(name: str, value: object) -> str:
+    """Check a block or genesis hash: 64 (SHA-256) or 40 (SHA-1) lowercase hex chars.
+
+    Raises:
+        ValueError: If it is neither.
+    """
+    if not (is_hex(value, 64) or is_hex(value, 40)):
+        raise ValueError(f"{name} must be 64 or 40 lowercase hex chars (got {value!r})")
     return value  # type: ignore[return-value]
 
 

@@ -71,3 +71,19 @@ class InsufficientWork(InvalidBlock):
 def short_hex(value: str, n_chars: int = 12) -> str:
     """Abbreviate a long hex string for error messages."""
     return value if len(value) <= n_chars else value[:n_chars] + "…"
+
+
+class BadCertificate(InvalidBlock):
+    """A block's consensus certificate is missing, too small or badly signed."""
+
+
+class SignerTooRecent(InvalidBlock):
+    """A PoA sealer signed again within ``floor(n / 2) + 1`` blocks (Clique's rule)."""
+
+
+class BlockTooEarly(InvalidBlock):
+    """A block's timestamp breaks the consensus timing rule (period, or a tx from its future)."""
+
+
+class ConsensusHalted(LedgerError):
+    """The simulated consensus cannot continue (e.g. PBFT honest replicas disagreed)."""

@@ -1,6 +1,8 @@
 """Export of committed chains in the ``gridledger-ledger/1`` format.
 
-See ``docs/ledger-format.md`` for the format. Each file is written to a
+See ``docs/ledger-format.md`` for the format. ``certificates.parquet`` holds the
+consensus certificates (PBFT, hybrid and proof-of-work blocks; empty for the
+other protocols). Each file is written to a
 temporary file in the run directory and moved into place with ``os.replace``,
 so a reader never sees a half-written file.
 """
@@ -19,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chain.block import Block
+from chain.certificate import Certificate
 from chain.encoding import canonical_bytes_unchecked
 from chain.genesis import Genesis
 
@@ -42,10 +45,16 @@ class LedgerSource(Protocol):
         ...
 
 
+def _certificates_of(chain: Any) -> Sequence[Certificate]:
+    """A source's certificates (sources without the attribute have none)."""
+    return getattr(chain, "certificates", ())
+
+
 LEDGER_FORMAT = "gridledger-ledger/1"
 GENESIS_FILE = "genesis.json"
 BLOCKS_FILE = "blocks.parquet"
 TRANSACTIONS_FILE = "transactions.parquet"
+CERTIFICATES_FILE = "certificates.parquet"
 
 BLOCKS_SCHEMA = pa.schema(
     [
@@ -78,6 +87,19 @@ TRANSACTIONS_SCHEMA = pa.schema(
         ("signature", pa.string()),
         ("block_height", pa.int64()),
         ("index", pa.int64()),
+    ]
+)
+
+
+CERTIFICATES_SCHEMA = pa.schema(
+    [
+        ("chain_id", pa.string()),
+        ("height", pa.int64()),
+        ("block_hash", pa.string()),
+        ("phase", pa.string()),
+        ("view", pa.int64()),
+        ("signer", pa.string()),
+        ("signature", pa.string()),
     ]
 )
 
@@ -127,10 +149,21 @@ def _transaction_columns(chains: Sequence[LedgerSource]) -> dict[str, list[Any]]
     return columns
 
 
-def write_ledger(run_dir: str | os.PathLike[str], chains: Sequence[LedgerSource]) -> None:
-    """Write ``genesis.json``, ``blocks.parquet`` and ``transactions.parquet``.
+def _certificate_columns(chains: Sequence[LedgerSource]) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in CERTIFICATES_SCHEMA.names}
+    for chain in chains:
+        for certificate in _certificates_of(chain):
+            for row in certificate.to_rows():
+                for name in CERTIFICATES_SCHEMA.names:
+                    columns[name].append(row[name])
+    return columns
 
-    Rows are ordered by chain (in the given order), then height, then index.
+
+def write_ledger(run_dir: str | os.PathLike[str], chains: Sequence[LedgerSource]) -> None:
+    """Write ``genesis.json`` and the blocks, transactions and certificates tables.
+
+    Rows are ordered by chain (in the given order), then height, then index
+    (certificate votes: then validator index).
 
     Args:
         run_dir: Existing or new run directory.
@@ -152,9 +185,19 @@ def write_ledger(run_dir: str | os.PathLike[str], chains: Sequence[LedgerSource]
     genesis_text = json.dumps(genesis_doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     blocks = pa.Table.from_pydict(_block_columns(chains), schema=BLOCKS_SCHEMA)
     transactions = pa.Table.from_pydict(_transaction_columns(chains), schema=TRANSACTIONS_SCHEMA)
+    certificates = pa.Table.from_pydict(_certificate_columns(chains), schema=CERTIFICATES_SCHEMA)
+    _atomic_write(directory / CERTIFICATES_FILE, lambda f: pq.write_table(certificates, f))
     _atomic_write(directory / TRANSACTIONS_FILE, lambda f: pq.write_table(transactions, f))
     _atomic_write(directory / BLOCKS_FILE, lambda f: pq.write_table(blocks, f))
     _atomic_write(directory / GENESIS_FILE, lambda f: f.write(genesis_text.encode("utf-8")))
+
+
+def read_certificates(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """The certificate votes of an export (an empty table if the file is absent)."""
+    path = Path(run_dir) / CERTIFICATES_FILE
+    if not path.is_file():
+        return CERTIFICATES_SCHEMA.empty_table().to_pandas()
+    return pq.read_table(path).to_pandas()
 
 
 def read_ledger(
@@ -164,7 +207,8 @@ def read_ledger(
 
     Returns:
         ``(genesis document, blocks, transactions)``: the parsed
-        ``genesis.json`` and the two Parquet tables as DataFrames.
+        ``genesis.json`` and the two Parquet tables as DataFrames (see
+        :func:`read_certificates` for the certificates).
 
     Raises:
         FileNotFoundError: If one of the three files is missing.

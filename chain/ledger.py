@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chain.block import Block, leading_zero_bits
+from chain.certificate import Certificate
+from chain.consensus_rules import CONSENSUS_NAMES, block_hash_function, check_block_rules
 from chain.errors import (
     BadBlockHash,
     BadHeight,
@@ -14,7 +16,6 @@ from chain.errors import (
     InsufficientWork,
     InvalidBlock,
     LedgerError,
-    NotAValidator,
     TimestampRegression,
     short_hex,
 )
@@ -24,10 +25,7 @@ from chain.merkle import merkle_root
 from chain.rules import check_funds, check_integrity, check_nonce
 from chain.transaction import SignedTransaction
 
-__all__ = ["PERMISSIONED_CONSENSUS", "Genesis", "Ledger"]
-
-#: Consensus names whose blocks must be proposed by a genesis validator.
-PERMISSIONED_CONSENSUS = frozenset({"poa", "pbft"})
+__all__ = ["Genesis", "Ledger"]
 
 
 class Ledger:
@@ -38,6 +36,8 @@ class Ledger:
         balances: Public key hex -> micro-coins.
         nonces: Sender -> next expected nonce (absent means 0).
         blocks: Committed blocks, ``blocks[i].height == i + 1``.
+        certificates: ``height -> certificate`` of the committed blocks that
+            carry one (PBFT, hybrid, proof of work).
         verified_signatures: ``tx_hash -> signature`` of transactions whose
             signatures were already verified in this process (by mempool
             admission). ``apply_block`` skips re-verifying them: honest
@@ -55,7 +55,13 @@ class Ledger:
         self.balances: dict[str, int] = dict(genesis.balances)
         self.nonces: dict[str, int] = {}
         self.blocks: list[Block] = []
+        self.certificates: dict[int, Certificate] = {}
         self.verified_signatures: dict[str, str] = {}
+        self.hash_function = block_hash_function(genesis)
+        if genesis.consensus not in CONSENSUS_NAMES:
+            raise ValueError(
+                f"consensus must be one of {', '.join(CONSENSUS_NAMES)} (got {genesis.consensus!r})"
+            )
         self._head_hash = genesis.hash
 
     @property
@@ -101,15 +107,18 @@ class Ledger:
         check_nonce(stx, self.next_nonce(stx.tx.sender))
         check_funds(stx, self.balance_of(stx.tx.sender))
 
-    def apply_block(self, block: Block, *, consensus: Any = None) -> None:
+    def apply_block(
+        self, block: Block, *, consensus: Any = None, certificate: Certificate | None = None
+    ) -> None:
         """Validate a block completely and apply it, or change nothing.
 
         Args:
             block: The block to append.
-            consensus: Consensus whose rules apply: a name, an object with a
-                ``name`` attribute (e.g. ``ProofOfAuthority``), or None for the
-                genesis consensus. Proposers must be genesis validators for
-                ``"poa"`` and ``"pbft"``.
+            consensus: Optional consensus name or object with a ``name``; it
+                must be the genesis consensus, whose rules apply
+                (:func:`chain.consensus_rules.check_block_rules`).
+            certificate: The block's certificate (required for PBFT, hybrid and
+                proof of work; none for the others).
 
         Raises:
             InvalidBlock: Or one of its subclasses, for header rule violations.
@@ -119,23 +128,27 @@ class Ledger:
         """
         if not isinstance(block, Block):
             raise InvalidBlock(f"expected a Block, got {type(block).__name__}")
-        if consensus is None:
-            consensus_name = self.genesis.consensus
-        elif isinstance(consensus, str):
-            consensus_name = consensus
-        else:
-            consensus_name = consensus.name
-        self._check_header(block, consensus_name)
+        if consensus is not None:
+            consensus_name = consensus if isinstance(consensus, str) else consensus.name
+            if consensus_name != self.genesis.consensus:
+                raise InvalidBlock(
+                    f"block {block.height}: consensus {consensus_name!r} is not the genesis "
+                    f"consensus {self.genesis.consensus!r}"
+                )
+        self._check_header(block)
+        check_block_rules(self.genesis, self.blocks, block, certificate)
         new_balances, new_nonces = self._simulate(block)
         # Commit: nothing above raised, so the block is valid as a whole.
         self.balances.update(new_balances)
         self.nonces.update(new_nonces)
         self.blocks.append(block)
+        if certificate is not None:
+            self.certificates[block.height] = certificate
         self._head_hash = block.block_hash
         for stx in block.transactions:
             self.verified_signatures.pop(stx.tx_hash, None)
 
-    def _check_header(self, block: Block, consensus_name: str) -> None:
+    def _check_header(self, block: Block) -> None:
         header = block.header
         height = header.height
         if header.chain_id != self.chain_id:
@@ -159,6 +172,11 @@ class Ledger:
                 f"block {height} timestamp {header.timestamp_ms} ms is before its parent's "
                 f"{self.head_timestamp_ms} ms"
             )
+        if header.hash_function != self.hash_function:
+            raise BadBlockHash(
+                f"block {height} is hashed with {header.hash_function}, genesis declares "
+                f"{self.hash_function}"
+            )
         if block.block_hash != header.block_hash:
             raise BadBlockHash(
                 f"block {height} claims hash {short_hex(block.block_hash)} but its header hashes "
@@ -169,14 +187,6 @@ class Ledger:
             raise InsufficientWork(
                 f"block {height} hash has {zero_bits} leading zero bits, "
                 f"difficulty_bits requires {header.difficulty_bits}"
-            )
-        if (
-            consensus_name in PERMISSIONED_CONSENSUS
-            and header.proposer not in self.genesis.validators
-        ):
-            raise NotAValidator(
-                f"block {height} proposer {short_hex(header.proposer)} is not a {consensus_name} "
-                f"validator"
             )
         if not verify_signature_hex(header.proposer, block.proposer_signature, header.canonical()):
             raise BadProposerSignature(

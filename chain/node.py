@@ -1,20 +1,22 @@
-"""A simulated PoA chain: mempool, slot clock, in-turn sealing and metrics.
+"""A simulated chain: mempool, ledger, a consensus engine and the network between validators.
 
-One :class:`Chain` stands for the whole honest validator set: all validators
-run the same deterministic checks, so a single shared :class:`Ledger` is their
-common state and ``Ledger.apply_block`` is their validation of each block.
+One :class:`Chain` stands for the whole validator set: honest validators run the
+same deterministic checks, so a single shared :class:`Ledger` is their common
+state and ``Ledger.apply_block`` is their validation of each block. Who proposes
+which block, when, and which messages that costs is the consensus engine's
+business (``chain/consensus/``); the chain gives it the validators' identities,
+the simulated :class:`~chain.network.Links` between them and a
+:class:`~chain.metrics.ChainRecorder`, and commits the blocks it agrees on.
 """
 
 from __future__ import annotations
 
 import re
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
-
-import numpy as np
+from typing import Any
 
 from chain.block import Block, BlockHeader, seal_block
-from chain.consensus.poa import ProofOfAuthority
+from chain.certificate import Certificate
 from chain.errors import (
     FutureNonce,
     InvalidSignature,
@@ -28,6 +30,8 @@ from chain.keys import Identity
 from chain.ledger import Ledger
 from chain.mempool import Mempool
 from chain.merkle import merkle_root
+from chain.metrics import ChainRecorder
+from chain.network import Links
 from chain.transaction import SignedTransaction
 
 _TX_ERROR_TYPES = (InvalidTransaction, InvalidSignature, StaleNonce, FutureNonce, Overdraft)
@@ -39,7 +43,7 @@ def _snake(name: str) -> str:
 
 def make_genesis(
     chain_id: str,
-    consensus: ProofOfAuthority,
+    consensus: Any,
     balances: Mapping[str, int],
     validators: Sequence[Identity],
     extra_params: Mapping[str, int | str] | None = None,
@@ -48,7 +52,7 @@ def make_genesis(
 
     Args:
         chain_id: Chain identifier.
-        consensus: Consensus configuration; its ``params()`` are recorded.
+        consensus: Consensus configuration; its ``name`` and ``params()`` are recorded.
         balances: Public key hex -> initial micro-coins.
         validators: Validator identities in proposer order.
         extra_params: Additional integer/string params to record (e.g. a seed).
@@ -70,19 +74,16 @@ class Chain:
     Args:
         genesis: The chain's genesis; its consensus and params must match
             ``consensus``.
-        consensus: PoA configuration.
+        consensus: A consensus configuration from :mod:`chain.consensus`
+            (``ProofOfAuthority``, ``ProofOfWork``, ``Pbft``, ``Hybrid``,
+            ``Central``).
         validators: Validator identities, in the order of ``genesis.validators``.
 
     Raises:
         ValueError: If the genesis, consensus and validators disagree.
     """
 
-    def __init__(
-        self,
-        genesis: Genesis,
-        consensus: ProofOfAuthority,
-        validators: Sequence[Identity],
-    ) -> None:
+    def __init__(self, genesis: Genesis, consensus: Any, validators: Sequence[Identity]) -> None:
         validators = tuple(validators)
         keys = tuple(identity.public_hex for identity in validators)
         if keys != genesis.validators:
@@ -102,13 +103,16 @@ class Chain:
         self._genesis = genesis
         self._consensus = consensus
         self._validators = validators
+        self.validator_index = {key: i for i, key in enumerate(keys)}
         self._ledger = Ledger(genesis)
         self._mempool = Mempool(self._ledger)
+        self.seed = bytes.fromhex(genesis.hash)
+        self.links: Links = consensus.network.links(len(validators), self.seed)
+        self.recorder = ChainRecorder(getattr(consensus, "confirmations", 1))
         self._now_ms = 0
-        self._next_slot = 1
         self._rejected: dict[str, int] = {}
-        self._latencies_ms = array("q")
-        self._block_bytes = 0
+        self._committed: list[Block] = []
+        self._engine = consensus.engine(self)
 
     @property
     def chain_id(self) -> str:
@@ -121,9 +125,19 @@ class Chain:
         return self._genesis
 
     @property
-    def consensus(self) -> ProofOfAuthority:
+    def consensus(self) -> Any:
         """The consensus configuration."""
         return self._consensus
+
+    @property
+    def engine(self) -> Any:
+        """The running consensus engine (protocol state and counters)."""
+        return self._engine
+
+    @property
+    def validators(self) -> tuple[Identity, ...]:
+        """Validator identities in genesis order."""
+        return self._validators
 
     @property
     def ledger(self) -> Ledger:
@@ -139,6 +153,11 @@ class Chain:
     def blocks(self) -> list[Block]:
         """Committed blocks (the ledger's list; do not mutate)."""
         return self._ledger.blocks
+
+    @property
+    def certificates(self) -> list[Certificate]:
+        """Certificates of the committed blocks that carry one, in height order."""
+        return [self._ledger.certificates[h] for h in sorted(self._ledger.certificates)]
 
     @property
     def head_hash(self) -> str:
@@ -168,18 +187,19 @@ class Chain:
                 name = type(err).__name__
                 self._rejected[name] = self._rejected.get(name, 0) + 1
                 rejected.append((stx, err))
+        self.recorder.mempool_sample(len(self._mempool))
         return rejected
 
     def advance_to(self, time_ms: int) -> list[Block]:
-        """Advance the clock to ``time_ms``, sealing every due block.
+        """Advance the clock to ``time_ms``, committing every block agreed by then.
 
-        With ``seal_empty_blocks`` every slot up to ``time_ms`` gets a block.
-        Otherwise idle slots are skipped: the next block is sealed at the first
-        slot that can include the oldest pending transaction, but never at or
-        before a slot already passed.
+        Proposal times follow the consensus (slots of ``block_period_s`` for the
+        slot-based protocols, mining races for proof of work); a block proposed
+        at or before ``time_ms`` is returned even if its messages reach the last
+        validator slightly later (its commit time is in the metrics).
 
         Returns:
-            The blocks sealed, in order.
+            The blocks committed, in order.
 
         Raises:
             TypeError: If ``time_ms`` is not an int.
@@ -189,88 +209,105 @@ class Chain:
             raise TypeError(f"time_ms must be an int (got {type(time_ms).__name__})")
         if time_ms < self._now_ms:
             raise ValueError(f"time_ms {time_ms} is before the chain clock {self._now_ms}")
-        consensus = self._consensus
-        last_slot = consensus.last_slot_at_or_before(time_ms)
-        sealed: list[Block] = []
-        if consensus.seal_empty_blocks:
-            for slot in range(self._next_slot, last_slot + 1):
-                sealed.append(self._seal_slot(slot))
-                self._next_slot = slot + 1
-        else:
-            while (oldest := self._mempool.peek()) is not None:
-                slot = max(self._next_slot, consensus.first_slot_after(oldest.tx.timestamp_ms))
-                if slot > last_slot:
-                    break
-                sealed.append(self._seal_slot(slot))
-                self._next_slot = slot + 1
-        self._next_slot = max(self._next_slot, last_slot + 1)
+        self._committed = []
+        self._engine.run_until(time_ms)
         self._now_ms = time_ms
-        return sealed
+        self.recorder.mempool_sample(len(self._mempool))
+        committed, self._committed = self._committed, []
+        return committed
 
-    def _seal_slot(self, slot: int) -> Block:
-        consensus = self._consensus
-        slot_ms = consensus.slot_time_ms(slot)
-        stxs = self._mempool.take(consensus.max_block_tx, slot_ms - 1)
-        height = self._ledger.height + 1
-        proposer = self._validators[consensus.proposer_index(height)]
-        header = BlockHeader(
+    # ------------------------------------------------------------------ engine API
+    def draft_header(
+        self,
+        proposer: int,
+        timestamp_ms: int,
+        transactions: Sequence[SignedTransaction],
+        *,
+        nonce: int = 0,
+        difficulty_bits: int = 0,
+    ) -> BlockHeader:
+        """The unsigned header of a block of ``validators[proposer]`` on the current head."""
+        return BlockHeader(
             chain_id=self.chain_id,
-            height=height,
+            height=self._ledger.height + 1,
             prev_hash=self._ledger.head_hash,
-            merkle_root=merkle_root([stx.tx_hash for stx in stxs]),
-            timestamp_ms=slot_ms,
-            proposer=proposer.public_hex,
-            consensus=consensus.name,
-            nonce=0,
-            difficulty_bits=0,
+            merkle_root=merkle_root([stx.tx_hash for stx in transactions]),
+            timestamp_ms=int(timestamp_ms),
+            proposer=self._validators[proposer].public_hex,
+            consensus=self._consensus.name,
+            nonce=nonce,
+            difficulty_bits=difficulty_bits,
+            hash_function=self._ledger.hash_function,
         )
-        block = seal_block(header, proposer, stxs)
+
+    def build_block(
+        self,
+        proposer: int,
+        timestamp_ms: int,
+        transactions: Sequence[SignedTransaction],
+        *,
+        nonce: int = 0,
+        difficulty_bits: int = 0,
+    ) -> Block:
+        """Build and sign a block of ``validators[proposer]`` on the current head."""
+        header = self.draft_header(
+            proposer, timestamp_ms, transactions, nonce=nonce, difficulty_bits=difficulty_bits
+        )
+        self.recorder.signatures_signed += 1
+        return seal_block(header, self._validators[proposer], transactions)
+
+    def commit(self, block: Block, commit_ms: float, certificate: Certificate | None) -> None:
+        """Validate and append ``block`` (agreed at simulated ``commit_ms``).
+
+        Raises:
+            LedgerError: If the block is invalid; its transactions go back to the
+                front of the mempool (an honest engine never gets here).
+        """
         try:
-            self._ledger.apply_block(block, consensus=consensus)
+            self._ledger.apply_block(block, certificate=certificate)
         except LedgerError:
-            # An honest block failing validation is a bug; keep the mempool whole.
-            self._mempool.restore(stxs)
+            self._mempool.restore(block.transactions)
             raise
-        self._latencies_ms.extend(slot_ms - stx.tx.timestamp_ms for stx in stxs)
-        self._block_bytes += block.size_bytes
-        return block
+        self.recorder.block(
+            [stx.tx.timestamp_ms for stx in block.transactions],
+            block.size_bytes,
+            commit_ms,
+            certificate.size_bytes if certificate is not None else 0,
+        )
+        self._committed.append(block)
 
     def metrics(self) -> dict[str, float | int]:
         """Performance and health counters over the simulated run so far.
 
-        Keys: ``blocks``, ``committed_tx``, ``rejected_tx`` and
-        ``rejected_tx_<error>`` per error type (snake case), ``mempool_size``,
-        ``confirmation_latency_mean_ms`` / ``_p95_ms`` (block timestamp minus
-        tx timestamp), ``throughput_tx_per_s`` (committed tx per simulated
-        second since genesis), ``mean_block_tx``, ``mean_block_bytes`` (see
-        ``Block.size_bytes``), ``consensus_messages`` and ``consensus_bytes``
-        (the proposer broadcasts each block to the n - 1 other validators),
-        and ``sim_time_ms``.
+        Keys (all numbers): ``blocks``, ``committed_tx`` (in blocks),
+        ``confirmed_tx`` / ``unconfirmed_tx`` (final or not after
+        ``confirmations`` blocks; only proof of work needs more than 1),
+        ``rejected_tx`` and ``rejected_tx_<error>`` per error type,
+        ``mempool_size`` (now), ``mempool_max`` and ``mempool_mean`` (samples
+        after each submit and advance), ``throughput_tx_per_s`` (committed tx
+        per simulated second since genesis), ``commit_latency_mean_ms`` /
+        ``_p95_ms`` (tx timestamp to the block's commit, network and consensus
+        delays included), ``confirmation_latency_mean_ms`` / ``_p95_ms`` (to
+        finality), ``mean_block_tx``, ``std_block_tx``, ``mean_block_bytes``,
+        ``std_block_bytes`` (``Block.size_bytes``), ``consensus_messages`` and
+        ``consensus_bytes`` with ``messages_<kind>`` / ``bytes_<kind>`` per
+        message kind, ``signatures_signed`` / ``signatures_verified``
+        (consensus signatures), ``storage_bytes_per_validator`` (a full node
+        keeps every block and certificate), ``storage_bytes_all_validators``,
+        ``sim_time_ms``, and the engine's own counters (see ``docs/consensus.md``).
         """
-        n_blocks = self._ledger.height
-        committed = len(self._latencies_ms)
-        others = self._consensus.n_validators - 1
+        metrics = self.recorder.summary(self._now_ms, len(self._validators))
         rejected: dict[str, float | int] = {
             f"rejected_tx_{_snake(cls.__name__)}": 0 for cls in _TX_ERROR_TYPES
         }
         for name, count in self._rejected.items():
             rejected[f"rejected_tx_{_snake(name)}"] = count
-        latencies = np.frombuffer(self._latencies_ms, dtype=np.int64) if committed else None
-        elapsed_s = self._now_ms / 1000
-        return {
-            "blocks": n_blocks,
-            "committed_tx": committed,
-            "rejected_tx": sum(self._rejected.values()),
-            **rejected,
-            "mempool_size": len(self._mempool),
-            "confirmation_latency_mean_ms": float(latencies.mean()) if committed else 0.0,
-            "confirmation_latency_p95_ms": (
-                float(np.percentile(latencies, 95)) if committed else 0.0
-            ),
-            "throughput_tx_per_s": committed / elapsed_s if elapsed_s > 0 else 0.0,
-            "mean_block_tx": committed / n_blocks if n_blocks else 0.0,
-            "mean_block_bytes": self._block_bytes / n_blocks if n_blocks else 0.0,
-            "consensus_messages": n_blocks * others,
-            "consensus_bytes": self._block_bytes * others,
-            "sim_time_ms": self._now_ms,
-        }
+        metrics.update(
+            {
+                "rejected_tx": sum(self._rejected.values()),
+                **rejected,
+                "mempool_size": len(self._mempool),
+            }
+        )
+        metrics.update(self._engine.metrics())
+        return metrics

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from chain.block import HEADER_FIELDS, Block, BlockHeader
-from chain.export import LEDGER_FORMAT, read_ledger
+from chain.certificate import Certificate, Vote
+from chain.consensus_rules import block_hash_function
+from chain.export import LEDGER_FORMAT, read_certificates, read_ledger
 from chain.genesis import Genesis
 from chain.ledger import Ledger
 from chain.transaction import TX_FIELDS, SignedTransaction, Transaction
@@ -26,11 +28,30 @@ def _records(frame: Any) -> Iterator[dict[str, Any]]:
         yield dict(zip(columns, values, strict=True))
 
 
+def load_certificates(run_dir: str | os.PathLike[str]) -> dict[tuple[str, int], Certificate]:
+    """Certificates of an exported run by ``(chain_id, height)`` (votes in file order)."""
+    votes: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in _records(read_certificates(run_dir)):
+        votes.setdefault((row["chain_id"], row["height"]), []).append(row)
+    return {
+        key: Certificate(
+            rows[0]["chain_id"],
+            rows[0]["height"],
+            rows[0]["block_hash"],
+            rows[0]["phase"],
+            rows[0]["view"],
+            tuple(Vote(r["signer"], r["signature"]) for r in rows),
+        )  # fmt: skip
+        for key, rows in votes.items()
+    }
+
+
 def load_chains(run_dir: str | os.PathLike[str]) -> dict[str, tuple[Genesis, list[Block]]]:
     """Rebuild each chain's genesis and blocks from an exported run.
 
     Transactions are attached to blocks by ``(chain_id, block_height)`` in
-    file order; nothing is validated beyond record construction.
+    file order; nothing is validated beyond record construction. Headers are
+    hashed with the genesis's ``block_hash_function``.
 
     Returns:
         Chain id -> ``(genesis, blocks in file order)``.
@@ -54,15 +75,18 @@ def load_chains(run_dir: str | os.PathLike[str]) -> dict[str, tuple[Genesis, lis
         for chain_id, genesis in genesis_doc["chains"].items()
     }
     for row in _records(block_frame):
-        header = BlockHeader(**{name: row[name] for name in HEADER_FIELDS})
+        if row["chain_id"] not in chains:
+            raise ValueError(f"block row for chain {row['chain_id']!r} without genesis")
+        hash_function = block_hash_function(chains[row["chain_id"]][0])
+        header = BlockHeader(
+            **{name: row[name] for name in HEADER_FIELDS}, hash_function=hash_function
+        )
         block = Block(
             header,
             row["block_hash"],
             row["proposer_signature"],
             tuple(txs.get((row["chain_id"], row["height"]), ())),
         )
-        if row["chain_id"] not in chains:
-            raise ValueError(f"block row for chain {row['chain_id']!r} without genesis")
         chains[row["chain_id"]][1].append(block)
     return chains
 
@@ -78,9 +102,10 @@ def replay_run(run_dir: str | os.PathLike[str]) -> dict[str, Ledger]:
         ValueError: As :func:`load_chains`.
     """
     ledgers = {}
+    certificates = load_certificates(run_dir)
     for chain_id, (genesis, blocks) in load_chains(run_dir).items():
         ledger = Ledger(genesis)
         for block in blocks:
-            ledger.apply_block(block)
+            ledger.apply_block(block, certificate=certificates.get((chain_id, block.height)))
         ledgers[chain_id] = ledger
     return ledgers

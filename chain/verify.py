@@ -1,9 +1,10 @@
 """Independent verifier for exported ledgers (format ``gridledger-ledger/1``).
 
 This is a second implementation of the ledger rules, deliberately written
-without any other gridledger module: it works on the raw rows with
-``hashlib``, ``json``, ``cryptography`` and ``pyarrow`` only, so it
-cross-checks the simulator and serves as the reference for third parties
+without any other gridledger module (only its own helpers
+:mod:`chain.verify_base` and :mod:`chain.verify_consensus`): it works on the
+raw rows with ``hashlib``, ``json``, ``cryptography`` and ``pyarrow`` only, so
+it cross-checks the simulator and serves as the reference for third parties
 re-verifying a run (see ``docs/ledger-format.md``).
 
 It reports problems instead of raising, continuing after each one with the
@@ -12,18 +13,36 @@ values the file claims, so one tampered field yields a short, precise list.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from chain.verify_base import (
+    Problems,
+    canonical_or_none,
+    digest_hex,
+    has_float,
+    is_hex,
+    is_name,
+    is_uint,
+    leading_zero_bits,
+    merkle_root,
+    parse_json,
+    read_rows,
+    sha256_hex,
+    signature_ok,
+    split_by_chain,
+)
+from chain.verify_consensus import (
+    CERT_COLUMNS,
+    ConsensusRules,
+    check_consensus,
+    group_certificates,
+    rules_from_genesis,
+)
 
 LEDGER_FORMAT = "gridledger-ledger/1"
 REQUIRED_FILES = ("genesis.json", "blocks.parquet", "transactions.parquet")
@@ -36,11 +55,7 @@ TX_FIELDS = (
     "chain_id", "sender", "receiver", "amount", "nonce", "kind", "payload", "timestamp_ms",
 )  # fmt: skip
 TX_COLUMNS = (*TX_FIELDS, "tx_hash", "signature", "block_height", "index")
-PERMISSIONED = frozenset({"poa", "pbft"})
-_HEX = frozenset("0123456789abcdef")
-# The format's canonical JSON. Floats are kept out by the callers: JSON text is
-# parsed with _reject_float, and row fields are type-checked.
-_encode_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+CERTIFICATES_FILE = "certificates.parquet"
 
 
 class NotARunDirectory(Exception):
@@ -56,7 +71,9 @@ class VerificationReport:
         problems: The first problems (at most ``max_problems``), each naming
             the chain, the block height or transaction, and the rule.
         chains: Per chain id: ``blocks``, ``transactions``, ``head_hash``,
-            ``genesis_hash`` and ``total_supply``.
+            ``genesis_hash``, ``total_supply``, ``consensus``,
+            ``block_hash_function`` and counters such as ``certificates``,
+            ``in_turn_blocks`` and ``out_of_turn_blocks``.
         n_problems: Total number of problems found (may exceed ``len(problems)``).
     """
 
@@ -64,131 +81,6 @@ class VerificationReport:
     problems: list[str]
     chains: dict[str, dict[str, Any]]
     n_problems: int = 0
-
-
-@dataclass
-class _Problems:
-    limit: int
-    items: list[str] = field(default_factory=list)
-    count: int = 0
-
-    def add(self, message: str) -> None:
-        self.count += 1
-        if len(self.items) < self.limit:
-            self.items.append(message)
-
-
-def _is_hex(value: object, n_chars: int) -> bool:
-    return isinstance(value, str) and len(value) == n_chars and _HEX.issuperset(value)
-
-
-def _is_uint(value: object) -> bool:
-    """An int (not bool) in [0, 2**63): every integer field fits Parquet int64."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
-
-
-def _is_name(value: object) -> bool:
-    return isinstance(value, str) and value != ""
-
-
-def _sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@lru_cache(maxsize=1 << 16)
-def _public_key(public_hex: str) -> Ed25519PublicKey | None:
-    if not _is_hex(public_hex, 64):
-        return None
-    try:
-        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
-    except ValueError:
-        return None
-
-
-def _signature_ok(public_hex: str, signature_hex: object, message: bytes) -> bool:
-    key = _public_key(public_hex) if isinstance(public_hex, str) else None
-    if key is None or not _is_hex(signature_hex, 128):
-        return False
-    try:
-        key.verify(bytes.fromhex(signature_hex), message)  # type: ignore[arg-type]
-    except InvalidSignature:
-        return False
-    return True
-
-
-def _merkle_root(tx_hashes: list[object]) -> str | None:
-    """Merkle root per the format spec, or None if a hash is not 32 bytes of hex."""
-    if not tx_hashes:
-        return "00" * 32
-    if not all(_is_hex(h, 64) for h in tx_hashes):
-        return None
-    level = [bytes.fromhex(h) for h in tx_hashes]  # type: ignore[arg-type]
-    while len(level) > 1:
-        if len(level) % 2 == 1:
-            level.append(level[-1])
-        level = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
-    return level[0].hex()
-
-
-def _leading_zero_bits(hash_hex: str) -> int:
-    return 256 - int(hash_hex, 16).bit_length()
-
-
-def _reject_float(text: str) -> Any:
-    raise ValueError(f"float {text} in signed data")
-
-
-_decode_json = json.JSONDecoder(parse_float=_reject_float, parse_constant=_reject_float).decode
-
-
-def _parse_json(text: Any) -> Any:
-    """Parse JSON text, rejecting floats, NaN and infinities; None if invalid."""
-    if not isinstance(text, str):
-        return None
-    try:
-        return _decode_json(text)
-    except ValueError:
-        return None
-
-
-def _has_float(obj: Any) -> bool:
-    if isinstance(obj, float):
-        return True
-    if isinstance(obj, dict):
-        return any(_has_float(value) for value in obj.values())
-    if isinstance(obj, list):
-        return any(_has_float(value) for value in obj)
-    return False
-
-
-def _canonical_or_none(obj: Any) -> bytes | None:
-    """Canonical bytes, or None if not encodable (e.g. a lone surrogate)."""
-    try:
-        return _encode_json(obj).encode("utf-8")
-    except (TypeError, ValueError):
-        return None
-
-
-def _read_rows(path: Path, columns: tuple[str, ...], problems: _Problems) -> list[dict] | None:
-    try:
-        table = pq.read_table(path)
-    except Exception as err:  # any Arrow/IO failure means the file is unusable
-        problems.add(f"{path.name}: not a readable Parquet file ({err})")
-        return None
-    missing = [name for name in columns if name not in table.column_names]
-    if missing:
-        problems.add(f"{path.name}: missing columns {missing}")
-        return None
-    data = {name: table.column(name).to_pylist() for name in columns}
-    return [dict(zip(columns, values, strict=True)) for values in zip(*data.values(), strict=True)]
-
-
-def _split_by_chain(rows: list[dict]) -> dict[Any, list[dict]]:
-    """Rows per chain id, each list in file order."""
-    by_chain: dict[Any, list[dict]] = {}
-    for row in rows:
-        by_chain.setdefault(row["chain_id"], []).append(row)
-    return by_chain
 
 
 def _load_genesis_doc(directory: Path) -> dict[str, Any]:
@@ -228,30 +120,43 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
     if missing:
         raise NotARunDirectory(f"{directory} has no {', '.join(missing)}")
     doc = _load_genesis_doc(directory)
-    problems = _Problems(max_problems)
+    problems = Problems(max_problems)
     genesis_by_chain = doc.get("chains")
     if not isinstance(genesis_by_chain, dict):
         problems.add("genesis.json: 'chains' is not an object")
         genesis_by_chain = {}
-    block_rows = _read_rows(directory / "blocks.parquet", BLOCK_COLUMNS, problems)
-    tx_rows = _read_rows(directory / "transactions.parquet", TX_COLUMNS, problems)
+    block_rows = read_rows(directory / "blocks.parquet", BLOCK_COLUMNS, problems)
+    tx_rows = read_rows(directory / "transactions.parquet", TX_COLUMNS, problems)
+    cert_rows: list[dict] | None = []
+    if (directory / CERTIFICATES_FILE).is_file():
+        cert_rows = read_rows(directory / CERTIFICATES_FILE, CERT_COLUMNS, problems)
     chains: dict[str, dict[str, Any]] = {}
-    if block_rows is not None and tx_rows is not None:
-        for kind, rows in (("block", block_rows), ("transaction", tx_rows)):
+    if block_rows is not None and tx_rows is not None and cert_rows is not None:
+        certificates = group_certificates(cert_rows, problems)
+        for kind, rows in (
+            ("block", block_rows),
+            ("transaction", tx_rows),
+            ("certificate", cert_rows),
+        ):
             for position, row in enumerate(rows):
                 if row["chain_id"] not in genesis_by_chain:
                     problems.add(
                         f"{kind} row {position}: chain_id {row['chain_id']!r} has no genesis"
                     )
-        blocks_by_chain = _split_by_chain(block_rows)
-        txs_by_chain = _split_by_chain(tx_rows)
+        blocks_by_chain = split_by_chain(block_rows)
+        txs_by_chain = split_by_chain(tx_rows)
         for chain_id, genesis in genesis_by_chain.items():
             chains[chain_id] = _verify_chain(
                 chain_id,
                 genesis,
                 blocks_by_chain.get(chain_id, []),
                 txs_by_chain.get(chain_id, []),
+                certificates,
                 problems,
+            )
+        for chain_id, height in sorted(certificates, key=str):
+            problems.add(
+                f"certificates: rows for chain {chain_id!r} height {height!r} name no block"
             )
         _check_summary(directory, chains, problems)
     return VerificationReport(
@@ -259,31 +164,33 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
     )
 
 
-def _check_genesis(chain_id: str, genesis: Any, problems: _Problems) -> tuple[str, dict, set, str]:
-    """Validate a genesis object; return (hash, balances, validators, consensus)."""
+def _check_genesis(
+    chain_id: str, genesis: Any, problems: Problems
+) -> tuple[str, dict, ConsensusRules]:
+    """Validate a genesis object; return (hash, balances, consensus rules)."""
     where = f"chain {chain_id!r} genesis"
     if not isinstance(genesis, dict):
         problems.add(f"{where}: not an object")
-        return "", {}, set(), ""
+        return "", {}, ConsensusRules("", [], {})
     for name in ("chain_id", "consensus", "balances", "validators", "params"):
         if name not in genesis:
             problems.add(f"{where}: missing field {name!r}")
     if genesis.get("chain_id") != chain_id:
         problems.add(f"{where}: chain_id is {genesis.get('chain_id')!r}")
     consensus = genesis.get("consensus")
-    if not _is_name(consensus):
+    if not is_name(consensus):
         problems.add(f"{where}: consensus is not a non-empty string")
         consensus = ""
     balances = genesis.get("balances")
     if not isinstance(balances, dict):
         balances = {}
     for account, amount in balances.items():
-        if not _is_hex(account, 64) or not _is_uint(amount):
+        if not is_hex(account, 64) or not is_uint(amount):
             problems.add(f"{where}: balance {account!r}: {amount!r} is not key -> int >= 0")
     validators = genesis.get("validators")
     if (
         not isinstance(validators, list)
-        or not all(_is_hex(v, 64) for v in validators)
+        or not all(is_hex(v, 64) for v in validators)
         or len(set(validators)) != len(validators)
     ):
         problems.add(f"{where}: validators is not a list of distinct 64-hex public keys")
@@ -294,23 +201,24 @@ def _check_genesis(chain_id: str, genesis: Any, problems: _Problems) -> tuple[st
         for v in params.values()
     ):
         problems.add(f"{where}: params must map to integers or strings")
-    canonical = None if _has_float(genesis) else _canonical_or_none(genesis)
+    rules = rules_from_genesis(where, consensus, validators, params, problems)
+    canonical = None if has_float(genesis) else canonical_or_none(genesis)
     if canonical is None:
         problems.add(f"{where}: not canonically encodable (floats are not allowed)")
-        return "", {}, set(), consensus
-    clean = {a: v for a, v in balances.items() if _is_uint(v)}
-    return _sha256_hex(canonical), clean, set(validators), consensus
+        return "", {}, rules
+    clean = {a: v for a, v in balances.items() if is_uint(v)}
+    return sha256_hex(canonical), clean, rules
 
 
 def _group_transactions(
-    chain_id: str, tx_rows: list[dict], problems: _Problems
+    chain_id: str, tx_rows: list[dict], problems: Problems
 ) -> dict[int, list[dict]]:
     """Group rows by block height, requiring file order (height, index) with no repeats."""
     by_height: dict[int, list[dict]] = {}
     previous: tuple[int, int] | None = None
     for row in tx_rows:
         height, index = row["block_height"], row["index"]
-        if not (_is_uint(height) and _is_uint(index)):
+        if not (is_uint(height) and is_uint(index)):
             problems.add(f"chain {chain_id!r} tx {row['tx_hash']!r}: bad block_height/index")
             continue
         if previous is not None and (height, index) <= previous:
@@ -328,11 +236,10 @@ def _verify_chain(
     genesis: Any,
     block_rows: list[dict],
     tx_rows: list[dict],
-    problems: _Problems,
+    certificates: dict[tuple[Any, Any], list[dict]],
+    problems: Problems,
 ) -> dict[str, Any]:
-    genesis_hash, genesis_balances, validators, consensus = _check_genesis(
-        chain_id, genesis, problems
-    )
+    genesis_hash, genesis_balances, rules = _check_genesis(chain_id, genesis, problems)
     balances = dict(genesis_balances)
     nonces: dict[str, int] = {}
     txs_by_height = _group_transactions(chain_id, tx_rows, problems)
@@ -342,14 +249,18 @@ def _verify_chain(
         where = f"chain {chain_id!r} block {height}"
         if height != expected_height:
             problems.add(f"{where}: height is not consecutive (expected {expected_height})")
-        expected_height = height + 1 if _is_uint(height) else expected_height + 1
-        _check_block(row, where, prev_hash, prev_timestamp, consensus, validators, problems)
-        txs = txs_by_height.pop(height, []) if _is_uint(height) else []
+        expected_height = height + 1 if is_uint(height) else expected_height + 1
+        txs = txs_by_height.pop(height, []) if is_uint(height) else []
+        _check_block(row, where, prev_hash, prev_timestamp, rules, problems)
+        check_consensus(
+            rules, row, where, prev_timestamp, txs, certificates.pop((chain_id, height), None),
+            problems,
+        )  # fmt: skip
         if row["n_tx"] != len(txs):
             problems.add(f"{where}: n_tx is {row['n_tx']!r} but {len(txs)} transactions listed")
         if [tx["index"] for tx in txs] != list(range(len(txs))):
             problems.add(f"{where}: transaction indices are not 0..{len(txs) - 1}")
-        if _merkle_root([tx["tx_hash"] for tx in txs]) != row["merkle_root"]:
+        if merkle_root([tx["tx_hash"] for tx in txs]) != row["merkle_root"]:
             problems.add(f"{where}: merkle_root does not match the listed tx hashes")
         for tx in txs:
             _apply_transaction(tx, chain_id, balances, nonces, problems)
@@ -367,6 +278,9 @@ def _verify_chain(
         "head_hash": prev_hash,
         "genesis_hash": genesis_hash,
         "total_supply": supply,
+        "consensus": rules.consensus,
+        "block_hash_function": rules.hash_function,
+        **rules.counts,
     }
 
 
@@ -375,37 +289,36 @@ def _check_block(
     where: str,
     prev_hash: str,
     prev_timestamp: Any,
-    consensus: str,
-    validators: set,
-    problems: _Problems,
+    rules: ConsensusRules,
+    problems: Problems,
 ) -> None:
     header = {name: row[name] for name in HEADER_FIELDS}
     for name in ("height", "timestamp_ms", "nonce", "difficulty_bits", "n_tx"):
-        if not _is_uint(row[name]):
+        if not is_uint(row[name]):
             problems.add(f"{where}: {name} {row[name]!r} is not an int >= 0")
     if row["prev_hash"] != prev_hash:
         problems.add(f"{where}: prev_hash does not link to the previous block/genesis")
-    if row["consensus"] != consensus:
-        problems.add(f"{where}: consensus {row['consensus']!r} differs from genesis {consensus!r}")
+    if row["consensus"] != rules.consensus:
+        problems.add(
+            f"{where}: consensus {row['consensus']!r} differs from genesis {rules.consensus!r}"
+        )
     if (
-        _is_uint(row["timestamp_ms"])
-        and _is_uint(prev_timestamp)
+        is_uint(row["timestamp_ms"])
+        and is_uint(prev_timestamp)
         and row["timestamp_ms"] < prev_timestamp
     ):
         problems.add(f"{where}: timestamp_ms {row['timestamp_ms']} < parent's {prev_timestamp}")
-    canonical = _canonical_or_none(header)
+    canonical = canonical_or_none(header)
     if canonical is None:
         problems.add(f"{where}: header is not canonically encodable")
         return
-    block_hash = _sha256_hex(canonical)
+    block_hash = digest_hex(rules.hash_function, canonical)
     if row["block_hash"] != block_hash:
         problems.add(f"{where}: block_hash does not match the header (computed {block_hash})")
     bits = row["difficulty_bits"]
-    if _is_uint(bits) and _leading_zero_bits(block_hash) < bits:
+    if is_uint(bits) and leading_zero_bits(block_hash) < bits:
         problems.add(f"{where}: block hash has fewer than difficulty_bits={bits} leading zero bits")
-    if consensus in PERMISSIONED and row["proposer"] not in validators:
-        problems.add(f"{where}: proposer {row['proposer']!r} is not a validator")
-    if not _signature_ok(row["proposer"], row["proposer_signature"], canonical):
+    if not signature_ok(row["proposer"], row["proposer_signature"], canonical):
         problems.add(f"{where}: proposer_signature does not verify")
 
 
@@ -414,30 +327,30 @@ def _apply_transaction(
     chain_id: str,
     balances: dict[str, int],
     nonces: dict[str, int],
-    problems: _Problems,
+    problems: Problems,
 ) -> None:
     where = f"chain {chain_id!r} block {row['block_height']} tx {row['index']}"
     sender, receiver, amount, nonce = row["sender"], row["receiver"], row["amount"], row["nonce"]
     fields_ok = True
-    if not (_is_hex(sender, 64) and _is_hex(receiver, 64)):
+    if not (is_hex(sender, 64) and is_hex(receiver, 64)):
         problems.add(f"{where}: sender/receiver are not 64-hex public keys")
         fields_ok = False
     for name in ("amount", "nonce", "timestamp_ms"):
-        if not _is_uint(row[name]):
+        if not is_uint(row[name]):
             problems.add(f"{where}: {name} {row[name]!r} is not an int >= 0")
             fields_ok = False
-    if not _is_name(row["kind"]):
+    if not is_name(row["kind"]):
         problems.add(f"{where}: kind is not a non-empty string")
     payload_text = row["payload"]
-    payload = _parse_json(payload_text)
-    if not isinstance(payload, dict) or _canonical_or_none(payload) != payload_text.encode():
+    payload = parse_json(payload_text)
+    if not isinstance(payload, dict) or canonical_or_none(payload) != payload_text.encode():
         problems.add(f"{where}: payload is not a canonical JSON object without floats")
     body = {name: row[name] for name in TX_FIELDS}
     body["payload"] = payload
-    canonical = _canonical_or_none(body)
-    if canonical is None or _sha256_hex(canonical) != row["tx_hash"]:
+    canonical = canonical_or_none(body)
+    if canonical is None or sha256_hex(canonical) != row["tx_hash"]:
         problems.add(f"{where}: tx_hash does not match the transaction fields")
-    if canonical is None or not _signature_ok(sender, row["signature"], canonical):
+    if canonical is None or not signature_ok(sender, row["signature"], canonical):
         problems.add(f"{where}: signature does not verify for the sender")
     if not fields_ok:
         return
@@ -454,7 +367,7 @@ def _apply_transaction(
     balances[receiver] = balances.get(receiver, 0) + amount
 
 
-def _check_summary(directory: Path, chains: Mapping[str, dict], problems: _Problems) -> None:
+def _check_summary(directory: Path, chains: Mapping[str, dict], problems: Problems) -> None:
     path = directory / "summary.json"
     if not path.is_file():
         return

@@ -8,6 +8,7 @@ from typing import Any
 from chain import (
     Block,
     BlockHeader,
+    Certificate,
     Chain,
     Identity,
     Ledger,
@@ -18,6 +19,7 @@ from chain import (
     merkle_root,
     sign_transaction,
 )
+from chain.certificate import make_certificate, sign_vote
 
 SEED = 20240611
 CHAIN_ID = "grid-a"
@@ -99,6 +101,18 @@ def forge_block(
     header = BlockHeader(**fields)
     signature = (signer or proposer).sign(header.canonical()).hex()
     return Block(header, block_hash or header.block_hash, signature, tuple(stxs))
+
+
+def agree_certificate(block: Block, signers: Sequence[Identity], view: int = 0) -> Certificate:
+    """A proof-of-work ``agree`` certificate of ``block`` signed by ``signers``."""
+    order = {identity.public_hex: i for i, identity in enumerate(signers)}
+    votes = [
+        sign_vote(s, block.header.chain_id, block.height, block.block_hash, "agree", view)
+        for s in signers
+    ]
+    return make_certificate(
+        block.header.chain_id, block.height, block.block_hash, "agree", view, votes, order
+    )
 
 
 def two_chain_run() -> list[Chain]:

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 
 from chain import (
     BadBlockHash,
+    BadCertificate,
     BadHeight,
     BadMerkleRoot,
     BadPrevHash,
     BadProposerSignature,
+    BlockTooEarly,
     FutureNonce,
     Genesis,
     InsufficientWork,
@@ -32,7 +34,15 @@ from chain import (
     sign_transaction,
 )
 from chain.merkle import merkle_root
-from tests.chain.builders import CHAIN_ID, COIN, forge_block, pay, users, validators
+from tests.chain.builders import (
+    CHAIN_ID,
+    COIN,
+    agree_certificate,
+    forge_block,
+    pay,
+    users,
+    validators,
+)
 
 ALICE, BOB, CAROL = users(3)
 V0, V1, V2, V3 = validators(4)
@@ -253,36 +263,57 @@ def test_non_validator_proposer(ledger: Ledger) -> None:
     assert_rejected(ledger, forge_block(ledger, [], ALICE), NotAValidator, "not a poa validator")
 
 
-def test_non_validator_allowed_for_open_consensus() -> None:
-    ledger = Ledger(ledger_genesis("pow"))
-    ledger.apply_block(forge_block(ledger, [], ALICE))
-    assert ledger.height == 1
-    ledger2 = Ledger(ledger_genesis("pow"))
-    with pytest.raises(NotAValidator):
-        ledger2.apply_block(forge_block(ledger2, [], ALICE, consensus="pow"), consensus="pbft")
+def test_every_consensus_needs_a_validator_proposer() -> None:
+    for consensus in ("pow", "central", "poa"):
+        ledger = Ledger(ledger_genesis(consensus))
+        assert_rejected(ledger, forge_block(ledger, [], ALICE), NotAValidator, "not a")
 
 
-def test_timestamp_regression(ledger: Ledger) -> None:
+def test_unknown_consensus_is_refused() -> None:
+    with pytest.raises(ValueError, match="consensus must be one of"):
+        Ledger(ledger_genesis("raft"))
+
+
+def test_timestamp_regression() -> None:
+    ledger = Ledger(ledger_genesis("central"))
     ledger.apply_block(forge_block(ledger, [], V0, timestamp_ms=4000))
-    ledger.apply_block(forge_block(ledger, [], V1, timestamp_ms=4000))
+    ledger.apply_block(forge_block(ledger, [], V0, timestamp_ms=4000))
     assert_rejected(
-        ledger, forge_block(ledger, [], V2, timestamp_ms=3999), TimestampRegression, "3999"
+        ledger, forge_block(ledger, [], V0, timestamp_ms=3999), TimestampRegression, "3999"
     )
 
 
+def test_poa_blocks_are_a_period_apart(ledger: Ledger) -> None:
+    assert_rejected(ledger, forge_block(ledger, [], V0, timestamp_ms=1999), BlockTooEarly, "2000")
+    ledger.apply_block(forge_block(ledger, [], V0, timestamp_ms=2000))
+    assert_rejected(ledger, forge_block(ledger, [], V1, timestamp_ms=3999), BlockTooEarly, "period")
+
+
+def test_a_block_cannot_hold_a_transaction_from_its_future(ledger: Ledger) -> None:
+    late = pay(ALICE, BOB, 1, 0, timestamp_ms=2001)
+    block = forge_block(ledger, [late], V0, timestamp_ms=2000)
+    assert_rejected(ledger, block, BlockTooEarly, "after the block")
+
+
 def test_insufficient_work() -> None:
-    ledger = Ledger(ledger_genesis("pow"))
+    genesis = Genesis(
+        chain_id=CHAIN_ID, consensus="pow", balances={}, validators=(V0.public_hex,),
+        params={"difficulty_bits": 8},
+    )  # fmt: skip
+    ledger = Ledger(genesis)
     nonce = 0
     while True:  # find a nonce whose hash has < 8 zero bits, then one with >= 8
-        block = forge_block(ledger, [], ALICE, consensus="pow", difficulty_bits=8, nonce=nonce)
+        block = forge_block(ledger, [], V0, difficulty_bits=8, nonce=nonce)
         if int(block.block_hash[:2], 16) != 0:
             break
         nonce += 1
     assert_rejected(ledger, block, InsufficientWork, "difficulty_bits requires 8")
+    assert_rejected(ledger, forge_block(ledger, [], V0), InsufficientWork, "pow requires 8")
     while int(block.block_hash[:2], 16) != 0:
         nonce += 1
-        block = forge_block(ledger, [], ALICE, consensus="pow", difficulty_bits=8, nonce=nonce)
-    ledger.apply_block(block)
+        block = forge_block(ledger, [], V0, difficulty_bits=8, nonce=nonce)
+    assert_rejected(ledger, block, BadCertificate, "no agree certificate")
+    ledger.apply_block(block, certificate=agree_certificate(block, [V0]))
     assert ledger.height == 1
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chain import Chain, Identity, ProofOfAuthority, make_genesis
+from chain import Chain, Identity, NetworkModel, ProofOfAuthority, make_genesis
 from chain.errors import InvalidSignature, Overdraft, StaleNonce
 from tests.chain.builders import CHAIN_ID, COIN, new_chain, pay, users, validators
 
@@ -127,22 +127,36 @@ def test_submit_returns_and_counts_rejections(chain: Chain) -> None:
 
 
 def test_metrics() -> None:
-    chain = new_chain(ProofOfAuthority(block_period_s=2.0, max_block_tx=2, n_validators=3))
+    # 10 ms links at 8 Mbit/s: a block of b bytes reaches every sealer 10 + b / 1000 ms later.
+    network = NetworkModel(latency_ms=10.0, bandwidth_mbps=8.0)
+    chain = new_chain(
+        ProofOfAuthority(block_period_s=2.0, max_block_tx=2, n_validators=3, network=network)
+    )
     stamps = [0, 500, 1000, 1500, 4100]
     chain.submit([pay(ALICE, BOB, 10, n, timestamp_ms=t) for n, t in enumerate(stamps)])
     blocks = chain.advance_to(10_000)
     assert [b.n_tx for b in blocks] == [2, 2, 1]
-    latencies = [2000 - 0, 2000 - 500, 4000 - 1000, 4000 - 1500, 6000 - 4100]
+    commit = [b.header.timestamp_ms + 10 + b.size_bytes / 1000 for b in blocks]
+    latencies = [commit[0] - 0, commit[0] - 500, commit[1] - 1000, commit[1] - 1500,
+                 commit[2] - 4100]  # fmt: skip
     metrics = chain.metrics()
     assert metrics["blocks"] == 3 and metrics["committed_tx"] == 5
+    assert metrics["confirmed_tx"] == 5 and metrics["unconfirmed_tx"] == 0
+    assert metrics["commit_latency_mean_ms"] == pytest.approx(np.mean(latencies))
     assert metrics["confirmation_latency_mean_ms"] == pytest.approx(np.mean(latencies))
     assert metrics["confirmation_latency_p95_ms"] == pytest.approx(np.percentile(latencies, 95))
     assert metrics["throughput_tx_per_s"] == pytest.approx(5 / 10.0)
     assert metrics["mean_block_tx"] == pytest.approx(5 / 3)
-    total_bytes = sum(b.size_bytes for b in blocks)
-    assert metrics["mean_block_bytes"] == pytest.approx(total_bytes / 3)
-    assert metrics["consensus_messages"] == 3 * 2
-    assert metrics["consensus_bytes"] == total_bytes * 2
+    assert metrics["std_block_tx"] == pytest.approx(np.std([2, 2, 1]))
+    sizes = [b.size_bytes for b in blocks]
+    assert metrics["mean_block_bytes"] == pytest.approx(np.mean(sizes))
+    assert metrics["std_block_bytes"] == pytest.approx(np.std(sizes))
+    assert metrics["consensus_messages"] == metrics["messages_block"] == 3 * 2
+    assert metrics["consensus_bytes"] == sum(sizes) * 2
+    assert metrics["storage_bytes_per_validator"] == sum(sizes)
+    assert metrics["storage_bytes_all_validators"] == 3 * sum(sizes)
+    assert metrics["mempool_max"] == 5 and metrics["mempool_size"] == 0
+    assert metrics["in_turn_blocks"] == 3 and metrics["out_of_turn_blocks"] == 0
     assert metrics["sim_time_ms"] == 10_000
     assert all(isinstance(v, int | float) for v in metrics.values())
 
