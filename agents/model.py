@@ -164,6 +164,7 @@ class GridModel(mesa.Model):
         """Bind the grid's power-flow engine, if any, and precompute the day's factors."""
         power_flow = getattr(grid, "power_flow", None)
         self.physics = power_flow.bind(self.graph) if power_flow is not None else None
+        self.power_flow = None  # the last step's PowerFlowResult (drawn by the browser view)
         self.power_flow_summary = PowerFlowSummary(
             self.physics.engine if self.physics is not None else "none"
         )
@@ -181,6 +182,7 @@ class GridModel(mesa.Model):
 
     def _solve_power_flow(self, step: int, decisions, trades: Trades) -> dict[str, float]:
         """The step's power flow: agents at their buses, providers at their stations."""
+        self.power_flow = None
         if self.physics is None:
             return PowerFlowResult.empty_metrics()
         sold = self.agent_kind[trades.seller] == 3
@@ -205,6 +207,7 @@ class GridModel(mesa.Model):
             )
         except PowerFlowDiverged:
             return PowerFlowResult.empty_metrics()
+        self.power_flow = result
         self.power_flow_summary.add(result, dt_h)
         return result.metrics()
 
