@@ -144,3 +144,28 @@ def selection_indices(selector: npt.ArrayLike, n: int) -> np.ndarray:
     if idx.min() < -n or idx.max() >= n:
         raise IndexError(f"row index out of range for {n} rows")
     return np.where(idx < 0, idx + n, idx)
+
+
+def as_extra_column(name: str, values: npt.ArrayLike) -> np.ndarray:
+    """Return a mechanism-specific column as a fresh, read-only 1-D array.
+
+    Booleans stay ``bool``, integers become ``int64`` and floats ``float64``
+    (which must be finite).
+
+    Raises:
+        ValueError: If the input is not one-dimensional, not boolean or
+            numeric, or holds NaN or infinite values.
+    """
+    raw = np.asarray(values)
+    if raw.ndim != 1:
+        raise ValueError(f"column {name!r} must be one-dimensional (got shape {raw.shape})")
+    kind = raw.dtype.kind
+    if raw.size == 0 and kind not in "biuf":
+        return frozen(np.zeros(0, dtype=np.float64))
+    if kind == "b":
+        return as_bool_column(name, raw)
+    if kind in "iu":
+        return as_int_column(name, raw, np.int64)
+    if kind == "f":
+        return as_float_column(name, raw)
+    raise ValueError(f"column {name!r} must be boolean or numeric (got dtype {raw.dtype})")

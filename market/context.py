@@ -22,15 +22,21 @@ class MarketContext:
         tariff: Grid retail price in coins/kWh (what a buyer pays the grid).
         feed_in_tariff: Grid feed-in price in coins/kWh (what the grid pays a
             seller); must not exceed ``tariff``.
+        hour_of_day: Clock hour at the start of the step, in ``[0, 24)``, for
+            mechanisms that schedule by hour (``stackelberg``, ``local_re``);
+            ``None`` when the caller does not say (those mechanisms then derive
+            it from ``step`` and their ``step_minutes`` parameter).
 
     Raises:
         ValueError: If a price is negative or not finite, if
-            ``feed_in_tariff > tariff`` or if ``step`` is not a non-negative integer.
+            ``feed_in_tariff > tariff``, if ``step`` is not a non-negative
+            integer or ``hour_of_day`` lies outside ``[0, 24)``.
     """
 
     step: int
     tariff: float
     feed_in_tariff: float
+    hour_of_day: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.step, bool) or not isinstance(self.step, int | np.integer):
@@ -43,7 +49,22 @@ class MarketContext:
                 raise ValueError(f"{name} must be finite and >= 0 (got {value})")
             object.__setattr__(self, name, value)
         object.__setattr__(self, "step", int(self.step))
+        if self.hour_of_day is not None:
+            hour = float(self.hour_of_day)
+            if not (math.isfinite(hour) and 0.0 <= hour < 24.0):
+                raise ValueError(f"hour_of_day must lie in [0, 24) (got {self.hour_of_day})")
+            object.__setattr__(self, "hour_of_day", hour)
         if self.feed_in_tariff > self.tariff:
             raise ValueError(
                 f"feed_in_tariff ({self.feed_in_tariff}) must not exceed tariff ({self.tariff})"
             )
+
+
+def hour_of_step(ctx: MarketContext, step_minutes: int) -> float:
+    """Clock hour at the start of ``ctx``'s step (``ctx.hour_of_day`` when given).
+
+    Step 0 starts at midnight, as in the simulator.
+    """
+    if ctx.hour_of_day is not None:
+        return ctx.hour_of_day
+    return (ctx.step * step_minutes / 60.0) % 24.0

@@ -13,9 +13,15 @@ from typing import Any, Protocol, runtime_checkable
 
 from market.book import OrderBook
 from market.context import MarketContext
+from market.double_auction import DoubleAuction
+from market.ev_dr import EvDemandResponse
 from market.grid_only import GridOnly
+from market.local_re import LocalRE
 from market.result import ClearingResult
 from market.sorted_pairing import SortedPairing
+from market.stackelberg import Stackelberg
+from market.two_level import TwoLevel
+from market.uniform_price import PayAsBid, UniformPrice
 
 
 @runtime_checkable
@@ -35,8 +41,18 @@ class Mechanism(Protocol):
 
 MECHANISMS: Mapping[str, type] = MappingProxyType(
     {
-        SortedPairing.name: SortedPairing,
-        GridOnly.name: GridOnly,
+        cls.name: cls
+        for cls in (
+            SortedPairing,
+            GridOnly,
+            UniformPrice,
+            PayAsBid,
+            DoubleAuction,
+            Stackelberg,
+            TwoLevel,
+            LocalRE,
+            EvDemandResponse,
+        )
     }
 )
 """Read-only registry: mechanism name -> class."""

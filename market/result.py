@@ -8,13 +8,15 @@ with the grid).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 
 from market._columns import (
+    as_extra_column,
     as_float_column,
     as_int_column,
     check_equal_lengths,
@@ -178,20 +180,54 @@ class ClearingResult:
         trades: Peer-to-peer trades (order indices refer to the cleared book).
         residual_wh: int64, one entry per order of the cleared book: the
             quantity left unmatched, so ``traded + residual == quantity`` per order.
-        diagnostics: Scalar summary statistics (e.g. ``matched_wh``,
-            ``n_trades``, ``mean_price``).
+        diagnostics: Scalar summary statistics as floats (e.g. ``matched_wh``,
+            ``n_trades``, ``mean_price``, and mechanism-specific ones such as
+            ``iterations`` or ``welfare``).
+        order_columns: Mechanism outputs per order of the cleared book (e.g. a
+            producer's updated reputation, a user's settled credit), read-only
+            arrays of length ``len(residual_wh)``; empty by default.  The world
+            stores what it needs back into its agents (``docs/markets.md``).
+        trade_columns: Mechanism outputs per trade (e.g. the chain a trade is
+            recorded on), read-only arrays of length ``len(trades)``.
     """
 
     trades: Trades
     residual_wh: np.ndarray
     diagnostics: dict[str, float] = field(default_factory=dict)
+    order_columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+    trade_columns: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         residual = as_int_column("residual_wh", self.residual_wh, np.int64)
         if residual.size and residual.min() < 0:
             raise ValueError("column 'residual_wh' must be non-negative")
         object.__setattr__(self, "residual_wh", residual)
-        object.__setattr__(self, "diagnostics", dict(self.diagnostics))
+        diagnostics = {str(k): float(v) for k, v in self.diagnostics.items()}
+        object.__setattr__(self, "diagnostics", diagnostics)
+        for attr, n in (("order_columns", len(residual)), ("trade_columns", len(self.trades))):
+            cols = {}
+            for name, values in dict(getattr(self, attr)).items():
+                col = as_extra_column(name, values)
+                if col.shape[0] != n:
+                    raise ValueError(f"{attr}[{name!r}] has length {col.shape[0]}, expected {n}")
+                cols[name] = col
+            object.__setattr__(self, attr, MappingProxyType(cols))
+
+    def __getstate__(self) -> dict[str, object]:
+        # Read-only mappings do not pickle; ship plain dicts.
+        return {
+            "trades": self.trades,
+            "residual_wh": self.residual_wh,
+            "diagnostics": dict(self.diagnostics),
+            "order_columns": dict(self.order_columns),
+            "trade_columns": dict(self.trade_columns),
+        }
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name in ("trades", "residual_wh", "diagnostics"):
+            object.__setattr__(self, name, state[name])
+        for name in ("order_columns", "trade_columns"):
+            object.__setattr__(self, name, MappingProxyType(dict(state[name])))
 
 
 def traded_wh(book: OrderBook, result: ClearingResult) -> np.ndarray:
