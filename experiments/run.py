@@ -42,6 +42,7 @@ from experiments.build import build
 from experiments.errors import ConfigError, check_group_overrides, describe
 from experiments.outputs import clean_floats, write_json, write_parquet
 from experiments.schemas import register_schemas
+from market.book import MissingColumnError
 
 register_schemas()
 # Mesa logs every model.step at INFO; under Hydra's logging that floods the run log.
@@ -62,7 +63,15 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         progress = sys.stderr.isatty()
     try:
         with tqdm(total=model.n_steps, desc="simulating", unit="step", disable=not progress) as bar:
-            model.run(bar)
+            try:
+                model.run(bar)
+            except MissingColumnError as error:
+                # The mechanism needs per-order data these agents do not provide: a
+                # choice of market that cannot run, found in the first step before
+                # anything is written.
+                raise ConfigError(
+                    f"market={model.market.name} cannot run with the current agents: {error}"
+                ) from None
         simulated = time.perf_counter()
         summary = summarize(model)
         write_results(model, run_dir)

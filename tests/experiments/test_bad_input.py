@@ -108,3 +108,28 @@ def test_bad_input_stops_with_one_line_and_exit_2(
 
 def test_catalogue_is_at_least_forty_inputs():
     assert len(CATALOGUE) >= 40
+
+
+def test_market_needing_missing_agent_data_is_one_line(tmp_path, monkeypatch, capsys):
+    """A mechanism whose per-order columns the agents do not supply stops cleanly.
+
+    (When the agents supply the double auction's columns, pick another such case.)
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "gridledger",
+            "market=double_auction",
+            "population.size=4",
+            "time.steps=1",
+            "hydra.run.dir=out",
+        ],
+    )
+    with pytest.raises(SystemExit) as stopped:
+        run_module.main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "market=double_auction cannot run" in err[0]
+    assert not (tmp_path / "out").exists()
