@@ -333,7 +333,8 @@ def test_grid_map_overlays_the_power_flow_when_the_model_runs_one():
             branch_to=np.array([index[node] for node in feeding]),
         )
     )
-    assert GridMap(model).flow is None  # no power_flow attribute: the model runs none
+    del model.sim.power_flow  # a model without the hook draws no overlay
+    assert GridMap(model).flow is None
     model.sim.power_flow = None  # the model runs one, but no step is solved yet
     grid_map = GridMap(model)
     plain, drawing = grid_map.render()
