@@ -1,0 +1,5 @@
+"""``python -m experiments.bench`` = ``gridledger-bench``."""
+
+from experiments.bench import main
+
+raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""The child process of the day scenarios: ``python -m experiments.bench.child``.
+
+Runs one measurement (a local day, the same day on Ray at several worker counts, or the
+import baseline) in a fresh process and prints it as one JSON line; see
+:mod:`experiments.bench.day` for what is measured and how the parent uses it. Kept out
+of the package's imports so that ``-m`` runs it exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from experiments.bench.common import DAY_STEPS, cores, make_config, peak_rss_bytes
+from experiments.bench.day import SIGNATURE_SAMPLE, day_overrides
+
+
+def _sample_messages(model) -> list[bytes]:
+    """Canonical bytes of up to ``SIGNATURE_SAMPLE`` payments spread over the day."""
+    stxs = [stx for block in model.chain.blocks for stx in block.transactions]
+    stride = max(1, len(stxs) // SIGNATURE_SAMPLE)
+    return [stx.tx.canonical() for stx in stxs[::stride][:SIGNATURE_SAMPLE]]
+
+
+def _run_model(cfg) -> tuple[Any, float, float, float]:
+    """Build and run ``cfg``: the model, build wall s, run wall s, run CPU s (this process)."""
+    from experiments.build import build
+
+    start = time.perf_counter()
+    model = build(cfg)
+    built = time.perf_counter()
+    cpu = time.process_time()
+    model.run()
+    return model, built - start, time.perf_counter() - built, time.process_time() - cpu
+
+
+def child_day(households: int, steps: int, sign_orders: bool = True) -> dict[str, Any]:
+    """Run one local day in this process and measure it (the child's work)."""
+    from experiments.bench.signatures import bench_identities, measure_signature_cost
+
+    cfg = make_config(*day_overrides(households, steps, sign_orders))
+    model, build_s, run_s, cpu_s = _run_model(cfg)
+    peak = peak_rss_bytes()
+    cost = measure_signature_cost(_sample_messages(model), bench_identities(256))
+    return {
+        "households": households,
+        "agents": len(model.agent_kind),
+        "steps": steps,
+        "build_s": build_s,
+        "run_s": run_s,
+        "run_cpu_s": cpu_s,
+        "payments": int(model.totals["transactions_submitted"]),
+        "orders": int(model.totals["orders"]),
+        "orders_signed": bool(cfg.simulation.sign_orders),
+        "trades": int(model.totals["trades"]),
+        "blocks": int(model.chain.ledger.height),
+        "ledger_head": model.chain.head_hash,
+        "sign_s": cost.sign_s,
+        "verify_s": cost.verify_s,
+        "sign_cpu_s": cost.sign_cpu_s,
+        "verify_cpu_s": cost.verify_cpu_s,
+        "peak_rss_bytes": peak,
+    }
+
+
+def child_ray(households: int, steps: int, workers: Sequence[int]) -> dict[str, Any]:
+    """Run the same day on Ray once per worker count (Ray started once, 2 CPUs)."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=cores(), include_dashboard=False, log_to_driver=False)
+    runs = {}
+    for count in workers:
+        cfg = make_config(
+            *day_overrides(households, steps), "runtime=ray", f"runtime.num_workers={count}"
+        )
+        model, build_s, run_s, cpu_s = _run_model(cfg)
+        runs[str(count)] = {
+            "build_s": build_s,
+            "run_s": run_s,
+            "driver_cpu_s": cpu_s,
+            "payments": int(model.totals["transactions_submitted"]),
+            "ledger_head": model.chain.head_hash,
+        }
+        model.runtime.close()
+    ray.shutdown()
+    return {"households": households, "steps": steps, "runs": runs}
+
+
+def child_baseline() -> dict[str, Any]:
+    """Peak RSS of a process that loaded everything a day needs but built nothing."""
+    import agents.model  # noqa: F401 - loaded for its memory, like a day would
+    import experiments.bench.signatures  # noqa: F401
+    import experiments.build  # noqa: F401
+
+    make_config(*day_overrides(100, DAY_STEPS))
+    return {"peak_rss_bytes": peak_rss_bytes()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Child entry point: run one measurement and print it as one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m experiments.bench.child")
+    parser.add_argument("--households", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=DAY_STEPS)
+    parser.add_argument("--ray-workers", default=None, help="comma-separated worker counts")
+    parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--unsigned-orders", action="store_true")
+    args = parser.parse_args(argv)
+    if args.baseline:
+        result = child_baseline()
+    elif args.ray_workers:
+        workers = [int(w) for w in args.ray_workers.split(",")]
+        result = child_ray(args.households, args.steps, workers)
+    else:
+        result = child_day(args.households, args.steps, not args.unsigned_orders)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

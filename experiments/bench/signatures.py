@@ -1,0 +1,86 @@
+"""Per-signature Ed25519 costs, measured in the run that uses them as a baseline.
+
+The issue's signature floor of a simulated day is ``payments x (sign + verify) / cores``:
+what the day must cost at least if every cleared payment is signed and verified once
+and the work spreads over every core. The per-signature times come from signing and
+verifying real message bytes (canonical payment transactions) with the project's own
+primitives (:meth:`chain.keys.Identity.sign`, :func:`chain.keys.verify_signature`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chain.keys import Identity, verify_signature
+from experiments.bench.common import best_of
+
+
+@dataclass(frozen=True)
+class SignatureCost:
+    """Seconds per Ed25519 signature.
+
+    Attributes:
+        sign_s: Wall time to sign one message.
+        verify_s: Wall time to verify one signature (public key already parsed and
+            cached, as it is for every agent after its first payment).
+        messages: How many messages the times were averaged over.
+        sign_cpu_s: CPU time of this process to sign one message.
+        verify_cpu_s: CPU time of this process to verify one signature. On a machine
+            shared with other work the CPU times move less than the wall times.
+    """
+
+    sign_s: float
+    verify_s: float
+    messages: int
+    sign_cpu_s: float = float("nan")
+    verify_cpu_s: float = float("nan")
+
+    @property
+    def sign_verify_s(self) -> float:
+        """Sign plus verify: the cost the floor charges per payment."""
+        return self.sign_s + self.verify_s
+
+
+def bench_identities(count: int, seed: int = 7) -> list[Identity]:
+    """``count`` deterministic benchmark keys (labels outside the run's agent namespace)."""
+    return [Identity.derive(seed, f"bench/{i}") for i in range(count)]
+
+
+def measure_signature_cost(
+    messages: Sequence[bytes], identities: Sequence[Identity], repeats: int = 3
+) -> SignatureCost:
+    """Time signing and verifying ``messages``, message ``i`` with key ``i % len(identities)``.
+
+    Args:
+        messages: Message bytes (e.g. canonical transactions of a real run).
+        identities: Signing keys; a few hundred are enough to keep the key cache honest.
+        repeats: Each pass is repeated and the fastest kept.
+
+    Raises:
+        ValueError: If ``messages`` or ``identities`` is empty.
+    """
+    if not messages or not identities:
+        raise ValueError("messages and identities must not be empty")
+    signers = [identities[i % len(identities)] for i in range(len(messages))]
+    keys = [signer.public_hex for signer in signers]
+    signatures = [signer.sign(message) for signer, message in zip(signers, messages, strict=True)]
+    if not all(map(verify_signature, keys, signatures, messages)):  # also warms the key cache
+        raise RuntimeError("a freshly made signature did not verify")
+
+    def sign_all() -> None:
+        for signer, message in zip(signers, messages, strict=True):
+            signer.sign(message)
+
+    def verify_all() -> None:
+        list(map(verify_signature, keys, signatures, messages))
+
+    n = len(messages)
+    return SignatureCost(
+        sign_s=best_of(repeats, sign_all) / n,
+        verify_s=best_of(repeats, verify_all) / n,
+        messages=n,
+        sign_cpu_s=best_of(repeats, sign_all, clock=time.process_time) / n,
+        verify_cpu_s=best_of(repeats, verify_all, clock=time.process_time) / n,
+    )
