@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from experiments.bench.common import cores
+from experiments.bench.common import DAY_STEPS, cores
 
 #: Steps run by the full benchmark's day at each population (96 = a real day).
 FULL_DAY_STEPS = {1_000: 96, 10_000: 96, 100_000: 8, 1_000_000: 4}
@@ -92,10 +92,13 @@ def full_plan(max_agents: int = 100_000, day_steps: int | None = None) -> BenchP
         day_steps: Steps to run for populations above 1e4 (default: 8 at 1e5, 4 at 1e6).
 
     Raises:
-        ValueError: If ``max_agents`` is below 1,000 or above 1,000,000.
+        ValueError: If ``max_agents`` is below 1,000 or above 1,000,000, or ``day_steps``
+            does not divide 96.
     """
     if not 1_000 <= max_agents <= 1_000_000:
         raise ValueError(f"max_agents must be between 1000 and 1000000 (got {max_agents})")
+    if day_steps is not None and (day_steps < 1 or DAY_STEPS % day_steps):
+        raise ValueError(f"day_steps must divide {DAY_STEPS} (got {day_steps})")
     steps = {
         n: (day_steps if day_steps and n > 10_000 else default)
         for n, default in FULL_DAY_STEPS.items()

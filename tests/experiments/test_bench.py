@@ -120,6 +120,8 @@ def test_full_plan_sizes_follow_max_agents():
     assert full_plan(10_000).ray_households == 10_000
     with pytest.raises(ValueError, match="max_agents"):
         full_plan(10)
+    with pytest.raises(ValueError, match="day_steps must divide 96"):
+        full_plan(100_000, day_steps=5)
 
 
 def _details():
