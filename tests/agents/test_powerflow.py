@@ -117,7 +117,7 @@ def test_linear_flows_conserve_power_and_voltage_falls_with_load(case):
     np.add.at(children_flow, network.parent[to], sol.p_pu[to])
     own = -p.copy()
     own[network.root] = 0.0
-    np.testing.assert_allclose(sol.p_pu[to], (own + children_flow)[to])
+    np.testing.assert_allclose(sol.p_pu[to], (own + children_flow)[to], atol=1e-12)
     # The substation supplies the whole net load.
     top = to[network.parent[to] == network.root]
     assert sol.p_pu[top].sum() == pytest.approx(-p[1:].sum(), abs=1e-12)
