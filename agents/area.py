@@ -229,6 +229,8 @@ class Area:
             driven,
             soc,
         )
+        if not moved.size:
+            return
         indices = np.atleast_1d(np.arange(len(ev.soc_kwh))[rows])
         for j in indices[moved]:
             bus = ev.home_bus[j] if ev.plugged[j] else ev.work_bus[j]
@@ -272,13 +274,7 @@ class Area:
 
     def market_context(self, step: int) -> MarketContext:
         """Tariffs in force during ``step``."""
-        hour = float(step_mid_hours(step % self.steps_per_day, self.spec.step_minutes))
-        tariff = self.spec.tariff
-        return MarketContext(
-            step=step,
-            tariff=float(tariff.retail_price(hour)),
-            feed_in_tariff=tariff.feed_in_coins_per_kwh,
-        )
+        return self.spec.tariff.market_context(step, self.spec.step_minutes)
 
     def _draw_exogenous(self) -> None:
         """This step's weather and demand noise, drawn in a fixed order from the area rng."""

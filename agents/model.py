@@ -252,13 +252,7 @@ class GridModel(mesa.Model):
     # ------------------------------------------------------------------ stepping
     def market_context(self, step: int) -> MarketContext:
         """Tariffs in force during ``step`` (the same function every area uses)."""
-        steps_per_day = 1440 // self.step_minutes
-        hour = float(step_mid_hours(step % steps_per_day, self.step_minutes))
-        return MarketContext(
-            step=step,
-            tariff=float(self.tariff.retail_price(hour)),
-            feed_in_tariff=self.tariff.feed_in_coins_per_kwh,
-        )
+        return self.tariff.market_context(step, self.step_minutes)
 
     def step(self) -> None:
         """One market step: decide, clear locally and across areas, pay, seal blocks."""
@@ -391,7 +385,6 @@ class GridModel(mesa.Model):
             + energy["ev_charge_kwh"]
             + by_kind["grid_export_kwh"]
         )
-        chain_metrics = self.chain.metrics()
         self.metrics = {
             "step": step,
             "hour": float(step_mid_hours(step % (1440 // self.step_minutes), self.step_minutes)),
@@ -413,7 +406,7 @@ class GridModel(mesa.Model):
             "transactions_rejected": float(len(rejected)),
             "blocks_sealed": float(len(blocks)),
             "chain_height": float(self.chain.ledger.height),
-            "mempool_size": float(chain_metrics["mempool_size"]),
+            "mempool_size": float(len(self.chain.mempool)),
         }
         for key, value in self.metrics.items():
             if (

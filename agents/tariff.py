@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.params import check, check_range
+from agents.profiles import step_mid_hours
+from market import MarketContext
 
 
 @dataclass(frozen=True)
@@ -68,3 +70,12 @@ class TimeOfUseTariff:
             ),
         )
         return float(price) if price.ndim == 0 else price
+
+    def market_context(self, step: int, step_minutes: int) -> MarketContext:
+        """Tariffs in force during ``step`` (used by every area and by the driver)."""
+        hour = float(step_mid_hours(step % (1440 // step_minutes), step_minutes))
+        return MarketContext(
+            step=step,
+            tariff=float(self.retail_price(hour)),
+            feed_in_tariff=self.feed_in_coins_per_kwh,
+        )

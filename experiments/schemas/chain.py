@@ -69,19 +69,12 @@ class PbftSchema:
 
 
 @dataclass
-class HybridSchema:
+class HybridSchema(PbftSchema):
     """Response strength + PBFT among the station areas' bookkeepers (seed 002 §4.1)."""
 
     _target_: str = "chain.consensus.hybrid.Hybrid"
-    block_period_s: float = 2.0
-    max_block_tx: int = 5000
-    n_validators: int = 4
-    seal_empty_blocks: bool = False
-    view_timeout_s: float = 1.0
-    faulty_replicas: Any = None
     validator_areas: list[int] = field(default_factory=list)
     response_strength: list[float] = field(default_factory=list)
-    network: NetworkSchema = field(default_factory=NetworkSchema)
 
 
 @dataclass
