@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agents.market_metrics import state_summary
 from agents.settlement import P2P_CROSS, P2P_LOCAL
 
 if TYPE_CHECKING:
@@ -72,6 +73,24 @@ def summarize(model: GridModel) -> dict[str, Any]:
         "wallets_match_ledger": bool(mirrored),
         "max_abs_energy_balance_error_kwh": totals.get("max_abs_energy_balance_error_kwh", 0.0),
         "blocks_by_validator": {m.identity.public_hex[:16]: m.blocks_sealed for m in model.miners},
+        "market": market_summary(model),
+    }
+
+
+def market_summary(model: GridModel) -> dict[str, Any]:
+    """The mechanism's diagnostics over the day and the agents' market state at its end.
+
+    ``local_<key>`` / ``cross_<key>`` hold the total, mean and maximum over the steps of
+    the ``market_local_<key>`` / ``market_cross_<key>`` columns of model.parquet.
+    """
+    return {
+        "mechanism": getattr(model.market, "name", type(model.market).__name__),
+        "diagnostics": model.market_metrics.summary(),
+        "transfers": {
+            "count": int(model.market_transfer_totals["count"]),
+            "coins": model.market_transfer_totals["coins"],
+        },
+        "agents": state_summary(model.runtime.market_states(), model.population.initial_credit),
     }
 
 

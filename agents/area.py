@@ -19,6 +19,14 @@ from mesa.discrete_space import Network
 
 from agents.behaviour import battery_dispatch, ev_energy, generator_offer_blocks, limit_price
 from agents.kinds import Aggregator, ElectricVehicle, Prosumer, ServiceProvider
+from agents.market_columns import OrderRows, build_columns, check_columns
+from agents.market_feedback import (
+    MarketFeedback,
+    Transfers,
+    apply_feedback,
+    feedback_of,
+    transfers_of,
+)
 from agents.orders import order_messages, sign_orders, verify_orders
 from agents.population import AreaCounts, Population
 from agents.profiles import (
@@ -28,12 +36,12 @@ from agents.profiles import (
     residential_load_shape,
     step_mid_hours,
 )
-from agents.settlement import SettlementBatch, payment_micro, price_micro
-from agents.state import EVState, HouseholdState, ProviderState, Wallets
+from agents.settlement import GRID_OPERATOR_ID, SettlementBatch, payment_micro, price_micro
+from agents.state import EVState, HouseholdState, MarketState, ProviderState, Wallets
 from agents.tariff import TimeOfUseTariff
 from chain.keys import Identity
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
-from market import BUY, SELL, MarketContext, OrderBook, Trades, residual_book
+from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
 
 AGENT_PATHS = ("vectorized", "per_agent")
 
@@ -87,6 +95,8 @@ class AreaDecision:
         energy_kwh: Area totals of the step's physical quantities.
         orders: Orders received by the aggregator.
         orders_rejected: Orders dropped because their signature did not verify.
+        market_diagnostics: The local clearing's diagnostics.
+        transfers: Penalties and incentives of the local clearing (not yet paid).
     """
 
     area_id: int
@@ -97,6 +107,8 @@ class AreaDecision:
     orders_rejected: int
     bus_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bus_net_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    market_diagnostics: dict[str, float] = field(default_factory=dict)
+    transfers: Transfers = field(default_factory=Transfers.empty)
 
 
 class AreaWorld(mesa.Model):
@@ -140,16 +152,39 @@ class Area:
                 self.counts.households,
                 len(spec.profiles.load_types),
             )
-        self.providers = ProviderState.create(self.counts.providers, pop.providers, self.station)
+        self.providers = ProviderState.create(
+            self.counts.providers,
+            pop.providers,
+            self.station,
+            self.counts.renewable_providers,
+            pop.renewables,
+        )
         self.wallets = Wallets.create(
             np.concatenate(
                 [
                     np.full(self.counts.households, pop.households.wallet_coins),
                     np.full(self.counts.evs, pop.evs.wallet_coins),
-                    np.full(self.counts.providers, pop.providers.wallet_coins),
+                    np.where(
+                        self.providers.renewable,
+                        pop.renewables.wallet_coins,
+                        pop.providers.wallet_coins,
+                    ),
                 ]
             )
         )
+        # The market's memory of each agent; its own stream leaves the other draws unchanged.
+        market_seed = np.random.SeedSequence(
+            spec.seed.entropy, spawn_key=(*spec.seed.spawn_key, 0x4D4B5453)
+        )
+        self.market_state = MarketState.draw(self.counts, pop, np.random.default_rng(market_seed))
+        self.book_columns = book_columns_of(spec.market)
+        check_columns(self.book_columns)
+        self.bus_position_km = {
+            int(node): tuple(data.get("pos", (0.0, 0.0)))
+            for node, data in spec.graph.nodes(data=True)
+        }
+        self._pv_shape = 0.0
+        self._cloud_factor = 1.0
         self.identities = [
             Identity.derive(spec.run_seed, f"agent/{spec.id_offset + row}")
             for row in range(self.counts.total)
@@ -253,6 +288,7 @@ class Area:
         book, rejected = self._collect_orders(step, ctx)
         self._charge_grid_only_cost(book, ctx)
         result = self.spec.market.clear(book, ctx)
+        apply_feedback(self.market_state, feedback_of(book, result), self.spec.id_offset)
         return AreaDecision(
             area_id=self.spec.area_id,
             local_trades=result.trades,
@@ -261,6 +297,8 @@ class Area:
             orders=len(book) + rejected,
             orders_rejected=rejected,
             **self._bus_energies(),
+            market_diagnostics=dict(result.diagnostics),
+            transfers=transfers_of(book, result, GRID_OPERATOR_ID),
         )
 
     def _bus_energies(self) -> dict[str, np.ndarray]:
@@ -291,6 +329,7 @@ class Area:
             pv_shape = day.pv_kw_per_kwp[s]
         hh.load_kwh[:] = hh.mean_load_kw * load_shape * noise * self.dt_h
         hh.pv_kwh[:] = hh.pv_peak_kw * pv_shape * cloud_factor * self.dt_h
+        self._pv_shape, self._cloud_factor = float(pv_shape), float(cloud_factor)
 
     def _collect_orders(self, step: int, ctx: MarketContext) -> tuple[OrderBook, int]:
         """Every agent's order for the step, signed, verified by the aggregator."""
@@ -314,24 +353,33 @@ class Area:
             params.offer_blocks,
         )
         n_blocks = params.offer_blocks if block_wh > 0 else 0
-        p_rows = np.repeat(np.arange(self.counts.providers), n_blocks)
+        generators = np.flatnonzero(~self.providers.renewable)
+        rep_rows, rep_wh = self._renewable_offers()
+        p_rows = np.concatenate([np.repeat(generators, n_blocks), rep_rows])
+        p_block = np.concatenate([np.tile(np.arange(n_blocks), len(generators)), 0 * rep_rows])
+        p_block_wh = np.concatenate([np.full(n_blocks * len(generators), block_wh), rep_wh])
         h_count, e_count = self.counts.households, self.counts.evs
         wallet_row = np.concatenate([h_rows, h_count + e_rows, h_count + e_count + p_rows])
         side = np.concatenate(
             [np.where(h_buy, BUY, SELL), np.full(len(e_rows), BUY), np.full(len(p_rows), SELL)]
         ).astype(np.int8)
         quantity = np.concatenate(
-            [np.abs(net_wh[h_rows]), ev.charge_wh[e_rows], np.full(len(p_rows), block_wh)]
+            [np.abs(net_wh[h_rows]), ev.charge_wh[e_rows], p_block_wh]
         ).astype(np.int64)
         price = np.concatenate(
             [
                 h_price,
                 e_price,
-                np.tile(block_price, self.counts.providers) if n_blocks else np.zeros(0),
+                np.tile(block_price, len(generators)) if n_blocks else np.zeros(0),
+                np.full(len(rep_rows), self.spec.population.renewables.price_coins_per_kwh),
             ]
         )
+        # A generator produces only what it sells; a REP's unsold output is exported.
         dispatchable = np.concatenate(
-            [np.zeros(len(h_rows) + len(e_rows), dtype=bool), np.ones(len(p_rows), dtype=bool)]
+            [
+                np.zeros(len(h_rows) + len(e_rows), dtype=bool),
+                ~self.providers.renewable[p_rows],
+            ]
         )
         agent = self.spec.id_offset + wallet_row
         valid = np.ones(len(agent), dtype=bool)
@@ -348,11 +396,28 @@ class Area:
             limit_price=price,
             area=np.full(len(agent), self.spec.area_id),
             dispatchable=dispatchable,
+            extra=build_columns(
+                self,
+                self.book_columns,
+                OrderRows(h_rows, e_rows, p_rows, p_block, p_block_wh.astype(float)),
+            ),
         )
         rejected = int((~valid).sum())
         self.aggregator.orders_received += len(agent)
         self.aggregator.orders_rejected += rejected
         return (book.take(valid) if rejected else book), rejected
+
+    def _renewable_offers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the REPs with output this step and that output (whole Wh).
+
+        A REP's plant follows the households' PV shape and the step's cloudiness.
+        """
+        rep = np.flatnonzero(self.providers.renewable)
+        output_wh = np.floor(
+            self.providers.capacity_kw[rep] * self._pv_shape * self._cloud_factor * self.dt_h * 1000
+        )
+        live = output_wh > 0
+        return rep[live], output_wh[live].astype(np.int64)
 
     def _charge_grid_only_cost(self, book: OrderBook, ctx: MarketContext) -> None:
         """Add what this step's energy would cost with the grid operator alone."""
@@ -413,6 +478,7 @@ class Area:
                 timestamp_ms=batch.timestamp_ms,
             )
             signed.append(sign_transaction(self.identities[row], tx))
+        signed.extend(self._sign_transfers(batch))
         np.subtract.at(wallets.wallet_micro, payer_rows, batch.amount_micro)
         np.add.at(wallets.paid_micro, payer_rows, batch.amount_micro)
         receipt_rows = batch.receipt_agent - offset
@@ -426,7 +492,41 @@ class Area:
             receipt_rows[is_provider] - first_provider,
             batch.receipt_energy_wh[is_provider],
         )
+        apply_feedback(self.market_state, batch.feedback, offset)
         return signed, self.sample()
+
+    def _sign_transfers(self, batch: SettlementBatch) -> list[SignedTransaction]:
+        """Sign the market transfers the area's agents pay and book both sides."""
+        offset, wallets, market = self.spec.id_offset, self.wallets, self.market_state
+        payer_rows = batch.transfer_payer - offset
+        signed = []
+        for i, row in enumerate(payer_rows.tolist()):
+            nonce = int(wallets.nonce[row])
+            wallets.nonce[row] = nonce + 1
+            tx = Transaction(
+                chain_id=self.spec.chain_id,
+                sender=self.public_keys[row],
+                receiver=batch.transfer_receiver_key[i],
+                amount=int(batch.transfer_amount_micro[i]),
+                nonce=nonce,
+                kind=batch.transfer_kind[i],
+                payload={"transfer_id": int(batch.transfer_id[i]), "step": batch.step},
+                timestamp_ms=batch.timestamp_ms,
+            )
+            signed.append(sign_transaction(self.identities[row], tx))
+        for rows, amounts, sign, ledger in (
+            (payer_rows, batch.transfer_amount_micro, -1, market.penalty_micro),
+            (
+                batch.transfer_receipt_agent - offset,
+                batch.transfer_receipt_micro,
+                1,
+                market.incentive_micro,
+            ),
+        ):
+            np.add.at(wallets.wallet_micro, rows, sign * amounts)
+            np.add.at(wallets.paid_micro if sign < 0 else wallets.received_micro, rows, amounts)
+            np.add.at(ledger, rows, amounts)
+        return signed
 
     def sample(self) -> dict[str, np.ndarray]:
         """State of the sampled agents after the current step."""

@@ -23,8 +23,11 @@ from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
 from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
+from agents.market_feedback import Transfers, feedback_of, transfers_of
+from agents.market_metrics import MarketMetrics
 from agents.settlement import (
     GRID_EXPORT,
+    GRID_OPERATOR_ID,
     GRID_IMPORT,
     P2P_CROSS,
     P2P_LOCAL,
@@ -41,7 +44,6 @@ from chain.node import Chain
 from chain.transaction import Transaction, sign_transaction
 from market import MarketContext, OrderBook, Trades, settle_with_grid
 
-GRID_OPERATOR_ID = 0
 KIND_NAMES = ("grid_operator", "household", "ev", "provider")
 
 
@@ -138,6 +140,10 @@ class GridModel(mesa.Model):
         self.totals: dict[str, float] = {}
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
+        self._next_transfer_id = 0
+        self.market_metrics = MarketMetrics()
+        self.market_values: dict[str, float] = {}
+        self.market_transfer_totals = {"count": 0, "coins": 0.0}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.metrics}
         )
@@ -147,6 +153,7 @@ class GridModel(mesa.Model):
     def _build_registry(self, counts) -> None:
         """Global agent ids: 0 is the grid operator, then each area's wallet holders."""
         kinds, areas = [np.zeros(1, np.int8)], [np.full(1, -1, np.int32)]
+        renewable = [np.zeros(1, bool)]
         offsets = []
         next_id = 1
         for a, c in enumerate(counts):
@@ -155,10 +162,12 @@ class GridModel(mesa.Model):
                 np.repeat(np.array([1, 2, 3], np.int8), [c.households, c.evs, c.providers])
             )
             areas.append(np.full(c.total, a, np.int32))
+            renewable.append(np.arange(c.total) >= c.total - c.renewable_providers)
             next_id += c.total
         self.area_offsets = np.array(offsets, dtype=np.int64)
         self.agent_kind = np.concatenate(kinds)
         self.agent_area = np.concatenate(areas)
+        self.agent_renewable = np.concatenate(renewable)
 
     def _build_physics(self, grid: Any, weather_seed: np.random.SeedSequence) -> None:
         """Bind the grid's power-flow engine, if any, and precompute the day's factors."""
@@ -261,6 +270,10 @@ class GridModel(mesa.Model):
         decisions = self.runtime.decide(step)
         residual = OrderBook.concat([d.residual for d in decisions])
         cross = self.market.clear(residual, ctx)
+        transfers = Transfers.concat(
+            [*(d.transfers for d in decisions), transfers_of(residual, cross, GRID_OPERATOR_ID)]
+        )
+        feedback = feedback_of(residual, cross)
         to_grid = settle_with_grid(residual, cross.residual_wh, ctx, GRID_OPERATOR_ID)
         local = Trades.concat([d.local_trades for d in decisions])
         trades = Trades.concat([local, cross.trades, to_grid])
@@ -276,13 +289,17 @@ class GridModel(mesa.Model):
         prices = price_micro(trades.price)
         amounts = payment_micro(trades.quantity_wh, prices)
         timestamp_ms = step * self.step_ms
-        signed, samples = self._settle(step, timestamp_ms, trades, kind, trade_id, prices, amounts)
+        signed, samples = self._settle(
+            step, timestamp_ms, trades, kind, trade_id, prices, amounts, transfers, feedback
+        )
         rejected = self.chain.submit(signed)
         blocks = self.chain.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
             self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
-        tx_hash = {stx.tx.payload["trade_id"]: stx.tx_hash for stx in signed}
+        tx_hash = {
+            stx.tx.payload["trade_id"]: stx.tx_hash for stx in signed if "trade_id" in stx.tx.payload
+        }
         self.trade_log.append(
             {
                 "trade_id": trade_id,
@@ -297,18 +314,32 @@ class GridModel(mesa.Model):
         self.agent_log.extend(samples)
         physics = self._solve_power_flow(step, decisions, trades)
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
+        self._record_market(decisions, cross.diagnostics, transfers)
         self.metrics.update(physics)
         self.datacollector.collect(self)
 
-    def _settle(self, step, timestamp_ms, trades, kind, trade_id, prices, amounts):
-        """Have every area sign its agents' payments; the driver signs the grid's."""
+    def _settle(
+        self, step, timestamp_ms, trades, kind, trade_id, prices, amounts, transfers, feedback
+    ):
+        """Have every area sign its agents' payments; the driver signs the grid's.
+
+        Market transfers (penalties, incentives) follow the step's trades in the chain
+        order; the cross-area clearing's ``feedback`` goes to every area's market state.
+        """
         payer_area = self.agent_area[trades.buyer]
         payee_area = self.agent_area[trades.seller]
         tx_kind = np.array(TX_KIND_OF_TRADE, dtype=object)[kind]
-        receiver_keys = np.array(self.public_keys, dtype=object)[trades.seller]
+        keys = np.array(self.public_keys, dtype=object)
+        receiver_keys = keys[trades.seller]
+        transfer_id = self._next_transfer_id + np.arange(len(transfers), dtype=np.int64)
+        self._next_transfer_id += len(transfers)
+        t_payer_area = self.agent_area[transfers.payer]
+        t_payee_area = self.agent_area[transfers.payee]
         batches = []
         for a in range(self.n_areas):
             pays, gets = payer_area == a, payee_area == a
+            t_pays, t_gets = t_payer_area == a, t_payee_area == a
+            area_ids = self.agent_area[feedback.agent] == a
             batches.append(
                 SettlementBatch(
                     step=step,
@@ -323,6 +354,14 @@ class GridModel(mesa.Model):
                     receipt_agent=trades.seller[gets],
                     receipt_micro=amounts[gets],
                     receipt_energy_wh=trades.quantity_wh[gets],
+                    transfer_id=transfer_id[t_pays],
+                    transfer_payer=transfers.payer[t_pays],
+                    transfer_receiver_key=keys[transfers.payee[t_pays]].tolist(),
+                    transfer_amount_micro=transfers.amount_micro[t_pays],
+                    transfer_kind=transfers.kind[t_pays].tolist(),
+                    transfer_receipt_agent=transfers.payee[t_gets],
+                    transfer_receipt_micro=transfers.amount_micro[t_gets],
+                    feedback=feedback.take(area_ids),
                 )
             )
         results = self.runtime.settle(batches)
@@ -346,7 +385,20 @@ class GridModel(mesa.Model):
             )
             self._grid_nonce += 1
             signed.append(sign_transaction(self.grid_operator.identity, tx))
-        signed.sort(key=lambda stx: stx.tx.payload["trade_id"])
+        for i in np.flatnonzero(t_payer_area == -1):
+            tx = Transaction(
+                chain_id=self.chain.chain_id,
+                sender=self.public_keys[GRID_OPERATOR_ID],
+                receiver=keys[transfers.payee[i]],
+                amount=int(transfers.amount_micro[i]),
+                nonce=self._grid_nonce,
+                kind=transfers.kind[i],
+                payload={"transfer_id": int(transfer_id[i]), "step": step},
+                timestamp_ms=timestamp_ms,
+            )
+            self._grid_nonce += 1
+            signed.append(sign_transaction(self.grid_operator.identity, tx))
+        signed.sort(key=_chain_order)
         return signed, samples
 
     def _record(self, step, ctx, decisions, trades, kind, n_tx, rejected, blocks) -> None:
@@ -354,7 +406,9 @@ class GridModel(mesa.Model):
         energy = {key: sum(d.energy_kwh[key] for d in decisions) for key in decisions[0].energy_kwh}
         kwh = trades.quantity_wh / 1000.0
         sold_by_provider = self.agent_kind[trades.seller] == 3
-        per_provider = np.bincount(trades.seller[sold_by_provider], weights=kwh[sold_by_provider])
+        # Renewable producers have no fuel cost.
+        fueled = sold_by_provider & ~self.agent_renewable[trades.seller]
+        per_provider = np.bincount(trades.seller[fueled], weights=kwh[fueled])
         generation = float(kwh[sold_by_provider].sum())
         params = self.population.providers
         self.provider_cost_coins += float(
@@ -428,6 +482,23 @@ class GridModel(mesa.Model):
             abs(self.metrics["energy_balance_error_kwh"]),
         )
 
+    def _record_market(self, decisions, cross_diagnostics, transfers) -> None:
+        """The mechanism's diagnostics of this step as ``market_*`` columns of model.parquet."""
+        self.market_values = self.market_metrics.step(
+            [d.market_diagnostics for d in decisions], cross_diagnostics
+        )
+        self.market_values["market_transfers"] = float(len(transfers))
+        self.market_values["market_transfers_coins"] = float(transfers.amount_micro.sum()) / 1e6
+        self.market_transfer_totals["count"] += len(transfers)
+        self.market_transfer_totals["coins"] += float(transfers.amount_micro.sum()) / 1e6
+        collector = self.datacollector
+        for name in self.market_values:
+            if name not in collector.model_reporters:
+                # A diagnostic seen for the first time: earlier rows hold NaN.
+                collected = len(next(iter(collector.model_vars.values())))
+                collector._new_model_reporter(name, _market_reporter(name))
+                collector.model_vars[name] = [float("nan")] * collected
+
     def run(self, progress=None) -> None:
         """Run every step, then seal what is left in the mempool."""
         for _ in range(self.n_steps):
@@ -491,6 +562,18 @@ class GridModel(mesa.Model):
 
 def _reporter(name: str):
     return lambda model: model.metrics[name]
+
+
+def _market_reporter(name: str):
+    return lambda model: model.market_values.get(name, float("nan"))
+
+
+def _chain_order(stx) -> tuple[int, int]:
+    """Trades in trade-id order, then market transfers in transfer-id order."""
+    payload = stx.tx.payload
+    if "trade_id" in payload:
+        return (0, payload["trade_id"])
+    return (1, payload["transfer_id"])
 
 
 def _validator_buses(graph) -> list[int]:

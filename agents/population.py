@@ -41,6 +41,11 @@ class HouseholdParams:
             tariff to the retail tariff (assumption; seed 004 §3.3.1 is rebuilt later).
         bid_markup: Buyer's bid on the same scale (assumption).
         wallet_coins: Genesis balance of each household wallet (assumption).
+        reliability: Range of the probability that the household keeps a market
+            contract it sold into (seed 002 §5.2.4 lets users break contracts;
+            the range is an assumption).
+        reliability_threshold: Range of the least producer reputation the household
+            accepts when buying (``rt`` of seed 003's local stage; assumption).
     """
 
     mean_load_kw: tuple[float, float] = (0.3, 0.8)
@@ -54,9 +59,21 @@ class HouseholdParams:
     ask_markup: tuple[float, float] = (0.1, 0.6)
     bid_markup: tuple[float, float] = (0.4, 0.9)
     wallet_coins: float = 1000.0
+    reliability: tuple[float, float] = (0.9, 1.0)
+    reliability_threshold: tuple[float, float] = (0.0, 0.6)
 
     def __post_init__(self) -> None:
-        _freeze_pairs(self, "mean_load_kw", "battery_soc_bounds", "ask_markup", "bid_markup")
+        _freeze_pairs(
+            self,
+            "mean_load_kw",
+            "battery_soc_bounds",
+            "ask_markup",
+            "bid_markup",
+            "reliability",
+            "reliability_threshold",
+        )
+        check_interval(self.reliability, "reliability", 0.0, 1.0)
+        check_interval(self.reliability_threshold, "reliability_threshold", 0.0, 1.0)
         check_interval(self.mean_load_kw, "mean_load_kw", low=0.0)
         check_range(self.load_noise_sigma, "load_noise_sigma", 0.0, 2.0)
         check_range(self.pv_peak_kw, "pv_peak_kw", 0.0)
@@ -91,6 +108,11 @@ class EVParams:
             derives it from trips on the graph, seed 000 Eq. 4).
         bid_markup: Charging bid between feed-in and retail price (assumption).
         wallet_coins: Genesis balance of each EV wallet (assumption).
+        max_range_km: Range on a full battery, ``D_max`` of seed 000 Eq. 4
+            (assumption: about 6 km per kWh of a 24 kWh battery).
+        reserve_soc: State of charge the owner always keeps when the EV supplies
+            energy (the owner's threshold of seed 000 §3.3.2; assumption).
+        reliability: Range of the probability that the EV keeps a market contract.
     """
 
     battery_kwh: tuple[float, float] = (12.0, 36.0)
@@ -103,11 +125,24 @@ class EVParams:
     trip_kwh: tuple[float, float] = (3.0, 10.0)
     bid_markup: tuple[float, float] = (0.5, 1.0)
     wallet_coins: float = 1000.0
+    max_range_km: float = 150.0
+    reserve_soc: float = 0.2
+    reliability: tuple[float, float] = (0.9, 1.0)
 
     def __post_init__(self) -> None:
         _freeze_pairs(
-            self, "battery_kwh", "initial_soc", "departure_h", "arrival_h", "trip_kwh", "bid_markup"
+            self,
+            "battery_kwh",
+            "initial_soc",
+            "departure_h",
+            "arrival_h",
+            "trip_kwh",
+            "bid_markup",
+            "reliability",
         )
+        check_range(self.max_range_km, "max_range_km", 0.0, low_open=True)
+        check_range(self.reserve_soc, "reserve_soc", 0.0, 1.0)
+        check_interval(self.reliability, "reliability", 0.0, 1.0)
         check_interval(self.battery_kwh, "battery_kwh", low=0.0)
         check(
             self.battery_kwh[0] > 0, "battery_kwh", "a pair with lower > 0", list(self.battery_kwh)
@@ -144,6 +179,8 @@ class ProviderParams:
             dearer than the feed-in tariff, so it sells when households are short).
         offer_blocks: Number of price blocks the capacity is offered in.
         wallet_coins: Genesis balance of the provider's wallet.
+        reliability: Probability that the provider keeps a market contract
+            (assumption: a dispatchable generator always delivers).
     """
 
     capacity_kw: float = 50.0
@@ -151,8 +188,10 @@ class ProviderParams:
     cost_linear_coins_per_kwh: float = 0.14
     offer_blocks: int = 4
     wallet_coins: float = 100.0
+    reliability: float = 1.0
 
     def __post_init__(self) -> None:
+        check_range(self.reliability, "reliability", 0.0, 1.0)
         check_range(self.capacity_kw, "capacity_kw", 0.0)
         check_range(self.cost_quadratic_coins_per_kwh2, "cost_quadratic_coins_per_kwh2", 0.0)
         check_range(self.cost_linear_coins_per_kwh, "cost_linear_coins_per_kwh", 0.0)
@@ -166,6 +205,46 @@ class ProviderParams:
 
 
 @dataclass(frozen=True)
+class RenewableParams:
+    """Renewable producers (REPs) of seed 003: a service provider with a PV plant.
+
+    A REP sells its plant's output (clear-sky shape times the step's cloudiness) at
+    its base price ``C_REG``; in ``market=local_re`` it serves the users' shortage in
+    the renewable stage when its stable production window contains the hour.
+
+    Attributes:
+        capacity_kw: Peak power of the plant, the production scale ``P`` (assumption).
+        price_coins_per_kwh: Base price ``C_REG`` (assumption: just above feed-in).
+        stable_from_hour: Clock hour the stable production window opens (assumption:
+            late morning, when PV output is steady).
+        stable_to_hour: Clock hour it closes (exclusive).
+        stable_hours: Cumulative stable production time ``t_d`` at the start (h).
+        stability: Stability ``s`` of the production in the window, [0, 1].
+        wallet_coins: Genesis balance of each REP wallet.
+        reliability: Probability that the REP keeps a market contract.
+    """
+
+    capacity_kw: float = 100.0
+    price_coins_per_kwh: float = 0.11
+    stable_from_hour: float = 10.0
+    stable_to_hour: float = 15.0
+    stable_hours: float = 500.0
+    stability: float = 0.8
+    wallet_coins: float = 100.0
+    reliability: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_range(self.capacity_kw, "capacity_kw", 0.0)
+        check_range(self.price_coins_per_kwh, "price_coins_per_kwh", 0.0)
+        check_range(self.stable_from_hour, "stable_from_hour", 0.0, 24.0)
+        check_range(self.stable_to_hour, "stable_to_hour", 0.0, 24.0)
+        check_range(self.stable_hours, "stable_hours", 0.0)
+        check_range(self.stability, "stability", 0.0, 1.0)
+        check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
+        check_range(self.reliability, "reliability", 0.0, 1.0)
+
+
+@dataclass(frozen=True)
 class AreaCounts:
     """How many agents of each kind live in one station area."""
 
@@ -174,10 +253,15 @@ class AreaCounts:
     with_battery: int
     evs: int
     providers: int
+    renewable_providers: int = 0
 
     @property
     def total(self) -> int:
-        """Agents in the area that hold a wallet (aggregator excluded)."""
+        """Agents in the area that hold a wallet (aggregator excluded).
+
+        ``providers`` counts every service provider; the last
+        ``renewable_providers`` of them are renewable producers.
+        """
         return self.households + self.evs + self.providers
 
 
@@ -193,9 +277,15 @@ class Population:
         battery_share_of_pv: Share of the PV households that also have a battery
             (issue default: a third).
         grid_operator_wallet_coins: Genesis balance of the grid operator.
+        renewable_providers_per_area: Renewable producers (seed 003 REPs) per station
+            area, in addition to ``providers_per_area`` (default none).
+        initial_credit: Market credit every agent starts with (seed 002 §5.2.4: 100).
+        initial_reputation: Producer reputation every agent starts with (seed 003;
+            assumption: the middle of [0, 1]).
         households: Household parameters.
         evs: EV parameters.
         providers: Service-provider parameters.
+        renewables: Renewable-producer parameters.
     """
 
     size: int = 80
@@ -204,9 +294,13 @@ class Population:
     pv_share: float = 0.5
     battery_share_of_pv: float = 1 / 3
     grid_operator_wallet_coins: float = 10_000_000.0
+    renewable_providers_per_area: int = 0
+    initial_credit: float = 100.0
+    initial_reputation: float = 0.5
     households: HouseholdParams = field(default_factory=HouseholdParams)
     evs: EVParams = field(default_factory=EVParams)
     providers: ProviderParams = field(default_factory=ProviderParams)
+    renewables: RenewableParams = field(default_factory=RenewableParams)
 
     def __post_init__(self) -> None:
         check(is_integer(self.size) and self.size >= 1, "size", "an integer >= 1", self.size)
@@ -222,10 +316,19 @@ class Population:
         check_range(
             self.grid_operator_wallet_coins, "grid_operator_wallet_coins", 0.0, MAX_WALLET_COINS
         )
+        check(
+            is_integer(self.renewable_providers_per_area) and self.renewable_providers_per_area >= 0,
+            "renewable_providers_per_area",
+            "an integer >= 0",
+            self.renewable_providers_per_area,
+        )
+        check_range(self.initial_credit, "initial_credit", 0.0)
+        check_range(self.initial_reputation, "initial_reputation", 0.0, 1.0)
         for name, kind in (
             ("households", HouseholdParams),
             ("evs", EVParams),
             ("providers", ProviderParams),
+            ("renewables", RenewableParams),
         ):
             object.__setattr__(self, name, _build(kind, getattr(self, name), name))
 
@@ -245,7 +348,8 @@ class Population:
                     with_pv=with_pv,
                     with_battery=round(with_pv * self.battery_share_of_pv),
                     evs=round(households * self.evs_per_household),
-                    providers=self.providers_per_area,
+                    providers=self.providers_per_area + self.renewable_providers_per_area,
+                    renewable_providers=self.renewable_providers_per_area,
                 )
             )
         return counts

@@ -39,6 +39,10 @@ class AreaWorker:
         """Every area's wallet arrays."""
         return [area.wallets for area in self.areas]
 
+    def market_states(self):
+        """Every area's market state."""
+        return [area.market_state for area in self.areas]
+
 
 def start_workers(specs: Sequence[AreaSpec], num_workers: int, address: str | None) -> list:
     """Start (or join) Ray and create ``min(num_workers, len(specs))`` area actors."""

@@ -45,6 +45,10 @@ class LocalRuntime:
         """Each area's wallet arrays (for end-of-run accounting)."""
         return [area.wallets for area in self.areas]
 
+    def market_states(self) -> list:
+        """Each area's market state (credit, reputation, ...) for end-of-run accounting."""
+        return [area.market_state for area in self.areas]
+
     def local_areas(self) -> list[Area]:
         """The area objects themselves (only this runtime has them in-process)."""
         return self.areas
@@ -119,6 +123,10 @@ class RayRuntime:
     def wallets(self) -> list:
         """Each area's wallet arrays (for end-of-run accounting)."""
         return self._call("wallets")
+
+    def market_states(self) -> list:
+        """Each area's market state (credit, reputation, ...) for end-of-run accounting."""
+        return self._call("market_states")
 
     def local_areas(self) -> list[Area]:
         """Areas live in other processes under Ray."""

@@ -6,14 +6,22 @@ keys never leave the area, which on Ray is a different process).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from agents.market_feedback import MarketFeedback
+
+
+def _no_ints() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
 
 # Trade kinds as stored in trades.parquet and mapped to transaction kinds.
 TRADE_KINDS = ("p2p_local", "p2p_cross", "grid_import", "grid_export")
 TX_KIND_OF_TRADE = ("p2p_payment", "p2p_payment", "grid_purchase", "grid_feed_in")
 P2P_LOCAL, P2P_CROSS, GRID_IMPORT, GRID_EXPORT = range(4)
+GRID_OPERATOR_ID = 0
+"""Global agent id of the grid operator."""
 
 
 def price_micro(price_coins_per_kwh: np.ndarray) -> np.ndarray:
@@ -49,6 +57,15 @@ class SettlementBatch:
         receipt_agent: Global ids of this area's agents that are paid.
         receipt_micro: Amount each receipt brings.
         receipt_energy_wh: Energy each receipt paid for (energy the agent sold).
+        transfer_id: Ids of the market transfers (penalties, incentives) this area's
+            agents pay, ascending; they follow the step's trades in the chain order.
+        transfer_payer: Global id of each paying agent.
+        transfer_receiver_key: Public key (hex) of each receiver.
+        transfer_amount_micro: Each transfer in micro-coins.
+        transfer_kind: Transaction kind of each transfer (``market_penalty``, ...).
+        transfer_receipt_agent: Global ids of this area's agents that receive transfers.
+        transfer_receipt_micro: Amount of each of those receipts.
+        feedback: Market-state changes from the cross-area clearing.
     """
 
     step: int
@@ -63,6 +80,14 @@ class SettlementBatch:
     receipt_agent: np.ndarray
     receipt_micro: np.ndarray
     receipt_energy_wh: np.ndarray
+    transfer_id: np.ndarray = field(default_factory=_no_ints)
+    transfer_payer: np.ndarray = field(default_factory=_no_ints)
+    transfer_receiver_key: list[str] = field(default_factory=list)
+    transfer_amount_micro: np.ndarray = field(default_factory=_no_ints)
+    transfer_kind: list[str] = field(default_factory=list)
+    transfer_receipt_agent: np.ndarray = field(default_factory=_no_ints)
+    transfer_receipt_micro: np.ndarray = field(default_factory=_no_ints)
+    feedback: MarketFeedback = field(default_factory=MarketFeedback.empty)
 
     def __len__(self) -> int:
         return len(self.trade_id)

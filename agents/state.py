@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.population import AreaCounts, EVParams, HouseholdParams, ProviderParams
+from agents.population import (
+    AreaCounts,
+    EVParams,
+    HouseholdParams,
+    Population,
+    ProviderParams,
+    RenewableParams,
+)
 
 MICRO = 1_000_000
 
@@ -130,24 +137,101 @@ class EVState:
 
 @dataclass
 class ProviderState:
-    """Service providers (charging stations with a generator) of one area."""
+    """Service providers of one area: generators first, then renewable producers (REPs).
+
+    A generator sells at marginal cost ``2 c1 s + c2``; a REP (seed 003) sells its
+    plant's output at its base price and has no fuel cost (``c1 = c2 = 0``).
+    """
 
     bus: np.ndarray
     capacity_kw: np.ndarray
     c1: np.ndarray
     c2: np.ndarray
+    renewable: np.ndarray
     # Outputs of the current step.
     sold_wh: np.ndarray
 
     @classmethod
-    def create(cls, n: int, params: ProviderParams, station: int) -> ProviderState:
-        """``n`` identical providers at the area's station bus."""
+    def create(
+        cls,
+        n: int,
+        params: ProviderParams,
+        station: int,
+        renewable: int = 0,
+        renewable_params: RenewableParams | None = None,
+    ) -> ProviderState:
+        """``n`` providers at the area's station bus, the last ``renewable`` of them REPs."""
+        rep = np.arange(n) >= n - renewable
+        rep_capacity = renewable_params.capacity_kw if renewable_params is not None else 0.0
         return cls(
             bus=np.full(n, station, dtype=np.int64),
-            capacity_kw=np.full(n, params.capacity_kw),
-            c1=np.full(n, params.cost_quadratic_coins_per_kwh2),
-            c2=np.full(n, params.cost_linear_coins_per_kwh),
+            capacity_kw=np.where(rep, rep_capacity, params.capacity_kw),
+            c1=np.where(rep, 0.0, params.cost_quadratic_coins_per_kwh2),
+            c2=np.where(rep, 0.0, params.cost_linear_coins_per_kwh),
+            renewable=rep,
             sold_wh=np.zeros(n, dtype=np.int64),
+        )
+
+
+@dataclass
+class MarketState:
+    """What the market remembers about every wallet holder of an area (row order of
+    :class:`Wallets`: households, EVs, providers).
+
+    Attributes:
+        credit: Contract credit (seed 002 §5.2.4: starts at 100, +2 kept, -4 broken).
+        cut_off: Powered off by ``Punish`` (credit fell below the cut-off); such an
+            agent no longer qualifies for contracts.
+        reputation: Producer reputation in [0, 1] (seed 003, moved by feedback).
+        reliability: Probability of keeping a contract (drawn once, fixed).
+        reliability_threshold: Least reputation a buyer accepts (seed 003 ``rt``).
+        incentive_points: Power incentive points earned so far (seed 002 §3.3).
+        penalty_micro: Penalties paid so far (micro-coins).
+        incentive_micro: Incentives received so far (micro-coins).
+    """
+
+    credit: np.ndarray
+    cut_off: np.ndarray
+    reputation: np.ndarray
+    reliability: np.ndarray
+    reliability_threshold: np.ndarray
+    incentive_points: np.ndarray
+    penalty_micro: np.ndarray
+    incentive_micro: np.ndarray
+
+    @classmethod
+    def draw(
+        cls, counts: AreaCounts, population: Population, rng: np.random.Generator
+    ) -> MarketState:
+        """Initial state; reliabilities and thresholds drawn per agent from ``rng``.
+
+        ``rng`` should be a stream of its own, so that adding market state leaves
+        every other draw of the area unchanged.
+        """
+        h, e, p = counts.households, counts.evs, counts.providers
+        r = counts.renewable_providers
+        n = counts.total
+        hh, ev = population.households, population.evs
+        reliability = np.concatenate(
+            [
+                rng.uniform(*hh.reliability, size=h),
+                rng.uniform(*ev.reliability, size=e),
+                np.full(p - r, population.providers.reliability),
+                np.full(r, population.renewables.reliability),
+            ]
+        )
+        threshold = np.concatenate(
+            [rng.uniform(*hh.reliability_threshold, size=h), np.zeros(e + p)]
+        )
+        return cls(
+            credit=np.full(n, float(population.initial_credit)),
+            cut_off=np.zeros(n, dtype=bool),
+            reputation=np.full(n, float(population.initial_reputation)),
+            reliability=reliability,
+            reliability_threshold=threshold,
+            incentive_points=np.zeros(n),
+            penalty_micro=np.zeros(n, dtype=np.int64),
+            incentive_micro=np.zeros(n, dtype=np.int64),
         )
 
 

@@ -25,7 +25,7 @@ from market.ev_dr import EvDemandResponse, clear_ev_dr
 from market.grid import settle_with_grid
 from market.grid_only import GridOnly, clear_grid_only
 from market.local_re import LocalRE, clear_local_re
-from market.mechanism import MECHANISMS, Mechanism, make_mechanism
+from market.mechanism import MECHANISMS, Mechanism, book_columns_of, make_mechanism
 from market.pricing import PRICE_RULES, pair_prices
 from market.priority import ask_priority, bid_priority
 from market.result import (
@@ -67,6 +67,7 @@ __all__ = [
     "TwoLevel",
     "UniformPrice",
     "ask_priority",
+    "book_columns_of",
     "bid_priority",
     "clear_double_auction",
     "clear_ev_dr",

@@ -39,6 +39,7 @@ from market.diagnostics import clearing_diagnostics
 from market.double_auction_iteration import DoubleAuctionOutcome, run_double_auction
 from market.double_auction_model import DoubleAuctionInstance
 from market.greedy import cap_group_totals
+from market.participation import clear_with_fallback, ev_provider_mask
 from market.result import ClearingResult, Trades
 
 LEDGER_PRICES = ("buyer", "seller")
@@ -61,6 +62,9 @@ class DoubleAuction:
     """
 
     name: ClassVar[str] = "double_auction"
+    book_columns: ClassVar[tuple[str, ...]] = (
+        "is_ev", "is_provider", "soc", "e_min_wh", "cost_c1", "cost_c2",
+    )  # fmt: skip
     sigma: float = 10.0
     eta: float = 0.8
     rho: float = 0.9
@@ -91,7 +95,9 @@ class DoubleAuction:
     def clear(self, book: OrderBook, ctx: MarketContext) -> ClearingResult:
         """Run the auction on ``book`` (grid prices in ``ctx`` do not enter)."""
         del ctx
-        return clear_double_auction(book, self)
+        return clear_with_fallback(
+            book, ev_provider_mask(book), lambda sub: clear_double_auction(sub, self)
+        )
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,9 @@ class EvDemandResponse:
     """
 
     name: ClassVar[str] = "ev_dr"
+    book_columns: ClassVar[tuple[str, ...]] = (
+        "is_ev", "x_km", "y_km", "soc", "capacity_wh", "max_range_km", "soc_max", "threshold_wh",
+    )  # fmt: skip
     default_soc_max: float = 1.0
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ class GridOnly:
     """Mechanism that matches nothing: every order's residual is its full quantity."""
 
     name: ClassVar[str] = "grid_only"
+    book_columns: ClassVar[tuple[str, ...]] = ()
 
     def clear(self, book: OrderBook, ctx: MarketContext) -> ClearingResult:
         """Return no trades and ``residual_wh == book.quantity_wh``."""

@@ -63,6 +63,10 @@ class LocalRE:
     """
 
     name: ClassVar[str] = "local_re"
+    book_columns: ClassVar[tuple[str, ...]] = (
+        "reputation", "reliability_threshold", "feedback_quality", "renewable",
+        "stable_from_hour", "stable_to_hour", "stable_hours", "production_scale_kw", "stability",
+    )  # fmt: skip
     log_base: float = 10.0
     scale_ref_kw: float = 1000.0
     time_ref_h: float = 1000.0

@@ -30,9 +30,13 @@ class Mechanism(Protocol):
 
     Attributes:
         name: Registry name of the mechanism.
+        book_columns: Names of the per-order ``extra`` columns the mechanism
+            reads when they are present (required and optional ones); the
+            world supplies them on every order (``docs/markets.md``).
     """
 
     name: str
+    book_columns: tuple[str, ...]
 
     def clear(self, book: OrderBook, ctx: MarketContext) -> ClearingResult:
         """Match the orders of ``book``; must be pure and deterministic."""
@@ -69,3 +73,8 @@ def make_mechanism(name: str, **params: Any) -> Mechanism:
         raise ValueError(f"unknown mechanism {name!r}; known: {known}")
     mechanism: Mechanism = MECHANISMS[name](**params)
     return mechanism
+
+
+def book_columns_of(mechanism: object) -> tuple[str, ...]:
+    """The per-order columns ``mechanism`` reads (``()`` for a plain ``clear`` object)."""
+    return tuple(getattr(mechanism, "book_columns", ()))

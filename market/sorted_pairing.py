@@ -45,6 +45,7 @@ class SortedPairing:
     """
 
     name: ClassVar[str] = "sorted_pairing"
+    book_columns: ClassVar[tuple[str, ...]] = ()
     price_rule: str = "midpoint"
 
     def __post_init__(self) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from market.book import BUY, SELL, OrderBook
 from market.context import MarketContext, hour_of_step
 from market.diagnostics import clearing_diagnostics
+from market.participation import clear_with_fallback, ev_provider_mask
 from market.result import ClearingResult, Trades
 from market.stackelberg_ga import GAParameters, penalised_fitness, run_ga
 from market.stackelberg_game import (
@@ -209,6 +210,10 @@ class Stackelberg:
     """
 
     name: ClassVar[str] = "stackelberg"
+    book_columns: ClassVar[tuple[str, ...]] = (
+        "is_ev", "is_provider", "plug_in_hour", "plug_out_hour", "energy_need_wh",
+        "alpha_max_wh", "hourly_capacity_wh",
+    )  # fmt: skip
     p_min_cents: float = 8.0
     p_max_cents: float = 14.0
     resolution_cents: float = 0.01
@@ -280,7 +285,9 @@ class Stackelberg:
 
     def clear(self, book: OrderBook, ctx: MarketContext) -> ClearingResult:
         """Schedule the day and trade the current hour's share (module docstring)."""
-        return clear_stackelberg(book, ctx, self)
+        return clear_with_fallback(
+            book, ev_provider_mask(book), lambda sub: clear_stackelberg(sub, ctx, self)
+        )
 
 
 def clear_stackelberg(book: OrderBook, ctx: MarketContext, mech: Stackelberg) -> ClearingResult:

@@ -84,6 +84,7 @@ class TwoLevel:
     """
 
     name: ClassVar[str] = "two_level"
+    book_columns: ClassVar[tuple[str, ...]] = ("credit", "reliability", "qualified")
     comfort_coefficient: float = 0.005
     single_comm_cost: float = 0.001
     cross_comm_cost: float = 0.002

@@ -42,6 +42,7 @@ class UniformPrice:
     """
 
     name: ClassVar[str] = "uniform_price"
+    book_columns: ClassVar[tuple[str, ...]] = ()
     k: float = 0.5
 
     def __post_init__(self) -> None:
@@ -61,6 +62,7 @@ class PayAsBid:
     """Sorted pairing where each pair trades at the buyer's bid."""
 
     name: ClassVar[str] = "pay_as_bid"
+    book_columns: ClassVar[tuple[str, ...]] = ()
 
     def clear(self, book: OrderBook, ctx: MarketContext) -> ClearingResult:
         """Clear ``book`` by sorted pairing at the buyers' bids."""
