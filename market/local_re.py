@@ -134,8 +134,10 @@ def clear_local_re(
     local = np.flatnonzero(sells & ~renewable)
     reps = np.flatnonzero(sells & renewable)
     n = len(book)
-    reputation = np.zeros(n)
-    threshold = np.zeros(n)
+    # Without users or local producers the columns are not needed, but a REP's
+    # feedback still starts from the reputation the book carries.
+    reputation = book.column_or("reputation", 0.0).astype(float)
+    threshold = book.column_or("reliability_threshold", 0.0).astype(float)
     if len(buys) and len(local):
         cols = book.require(
             name,

@@ -21,6 +21,8 @@ class HouseholdSchema:
     ask_markup: list[float] = field(default_factory=lambda: [0.1, 0.6])
     bid_markup: list[float] = field(default_factory=lambda: [0.4, 0.9])
     wallet_coins: float = 1000.0
+    reliability: list[float] = field(default_factory=lambda: [0.9, 1.0])
+    reliability_threshold: list[float] = field(default_factory=lambda: [0.0, 0.6])
 
 
 @dataclass
@@ -37,6 +39,9 @@ class EVSchema:
     trip_kwh: list[float] = field(default_factory=lambda: [3.0, 10.0])
     bid_markup: list[float] = field(default_factory=lambda: [0.5, 1.0])
     wallet_coins: float = 1000.0
+    max_range_km: float = 150.0
+    reserve_soc: float = 0.2
+    reliability: list[float] = field(default_factory=lambda: [0.9, 1.0])
 
 
 @dataclass
@@ -48,6 +53,21 @@ class ProviderSchema:
     cost_linear_coins_per_kwh: float = 0.14
     offer_blocks: int = 4
     wallet_coins: float = 100.0
+    reliability: float = 1.0
+
+
+@dataclass
+class RenewableSchema:
+    """Renewable-producer parameters (see agents.population.RenewableParams)."""
+
+    capacity_kw: float = 100.0
+    price_coins_per_kwh: float = 0.11
+    stable_from_hour: float = 10.0
+    stable_to_hour: float = 15.0
+    stable_hours: float = 500.0
+    stability: float = 0.8
+    wallet_coins: float = 100.0
+    reliability: float = 1.0
 
 
 @dataclass
@@ -62,9 +82,13 @@ class PopulationSchema:
     pv_share: float = 0.5
     battery_share_of_pv: float = 0.3333333333333333
     grid_operator_wallet_coins: float = 10_000_000.0
+    renewable_providers_per_area: int = 0
+    initial_credit: float = 100.0
+    initial_reputation: float = 0.5
     households: HouseholdSchema = field(default_factory=HouseholdSchema)
     evs: EVSchema = field(default_factory=EVSchema)
     providers: ProviderSchema = field(default_factory=ProviderSchema)
+    renewables: RenewableSchema = field(default_factory=RenewableSchema)
 
 
 SCHEMAS = {
