@@ -157,7 +157,11 @@ def _position(axis: int) -> Builder:
         ev_bus = np.where(ev.plugged[rows.evs], ev.home_bus[rows.evs], ev.work_bus[rows.evs])
         return tuple(
             _bus_xy(area, buses)[axis]
-            for buses in (area.households.bus[rows.households], ev_bus, area.providers.bus[rows.providers])
+            for buses in (
+                area.households.bus[rows.households],
+                ev_bus,
+                area.providers.bus[rows.providers],
+            )
         )  # type: ignore[return-value]
 
     return build

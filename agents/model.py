@@ -298,7 +298,9 @@ class GridModel(mesa.Model):
             proposer = block.header.proposer
             self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
         tx_hash = {
-            stx.tx.payload["trade_id"]: stx.tx_hash for stx in signed if "trade_id" in stx.tx.payload
+            stx.tx.payload["trade_id"]: stx.tx_hash
+            for stx in signed
+            if "trade_id" in stx.tx.payload
         }
         self.trade_log.append(
             {

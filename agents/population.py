@@ -317,7 +317,8 @@ class Population:
             self.grid_operator_wallet_coins, "grid_operator_wallet_coins", 0.0, MAX_WALLET_COINS
         )
         check(
-            is_integer(self.renewable_providers_per_area) and self.renewable_providers_per_area >= 0,
+            is_integer(self.renewable_providers_per_area)
+            and self.renewable_providers_per_area >= 0,
             "renewable_providers_per_area",
             "an integer >= 0",
             self.renewable_providers_per_area,

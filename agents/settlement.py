@@ -16,6 +16,7 @@ from agents.market_feedback import MarketFeedback
 def _no_ints() -> np.ndarray:
     return np.zeros(0, dtype=np.int64)
 
+
 # Trade kinds as stored in trades.parquet and mapped to transaction kinds.
 TRADE_KINDS = ("p2p_local", "p2p_cross", "grid_import", "grid_export")
 TX_KIND_OF_TRADE = ("p2p_payment", "p2p_payment", "grid_purchase", "grid_feed_in")
