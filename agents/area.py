@@ -20,13 +20,7 @@ from mesa.discrete_space import Network
 from agents.behaviour import battery_dispatch, ev_energy, generator_offer_blocks, limit_price
 from agents.kinds import Aggregator, ElectricVehicle, Prosumer, ServiceProvider
 from agents.market_columns import OrderRows, build_columns, check_columns
-from agents.market_feedback import (
-    MarketFeedback,
-    Transfers,
-    apply_feedback,
-    feedback_of,
-    transfers_of,
-)
+from agents.market_feedback import Transfers, apply_feedback, feedback_of, transfers_of
 from agents.orders import order_messages, sign_orders, verify_orders
 from agents.population import AreaCounts, Population
 from agents.profiles import (

@@ -108,8 +108,11 @@ def ev_daily_trip_kwh(area: Area, rows: np.ndarray) -> np.ndarray:
 
 
 def ev_min_charge_wh(area: Area, rows: np.ndarray) -> np.ndarray:
-    """``e_min`` of the double auction: what the battery lacks for tomorrow's trip plus
-    the owner's reserve (seed 001 ch. 4's mandatory minimum), never negative."""
+    """``e_min`` of the double auction (seed 001 ch. 4's mandatory minimum).
+
+    What the battery lacks for the next day's trip plus the owner's reserve, never
+    negative.
+    """
     params = area.spec.population.evs
     need = (
         ev_daily_trip_kwh(area, rows)

@@ -145,8 +145,10 @@ def feedback_of(book: OrderBook, result: ClearingResult) -> MarketFeedback:
 
 
 def transfers_of(book: OrderBook, result: ClearingResult, grid_operator: int) -> Transfers:
-    """Penalties (agent -> grid operator) and incentives (grid operator -> agent), one
-    transfer per agent and kind, agents ascending, amounts rounded to micro-coins."""
+    """Penalties (agent -> grid operator) and incentives (grid operator -> agent).
+
+    One transfer per agent and kind, agents ascending, amounts rounded to micro-coins.
+    """
     parts = []
     for column, kind, agent_pays in (
         ("penalty_coins", PENALTY_KIND, True),

@@ -18,17 +18,17 @@ from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
 from agents.kinds import GridOperator, Miner
+from agents.market_feedback import Transfers, feedback_of, transfers_of
+from agents.market_metrics import MarketMetrics
 from agents.params import check, is_integer
 from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
 from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
-from agents.market_feedback import Transfers, feedback_of, transfers_of
-from agents.market_metrics import MarketMetrics
 from agents.settlement import (
     GRID_EXPORT,
-    GRID_OPERATOR_ID,
     GRID_IMPORT,
+    GRID_OPERATOR_ID,
     P2P_CROSS,
     P2P_LOCAL,
     TX_KIND_OF_TRADE,

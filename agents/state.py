@@ -175,8 +175,9 @@ class ProviderState:
 
 @dataclass
 class MarketState:
-    """What the market remembers about every wallet holder of an area (row order of
-    :class:`Wallets`: households, EVs, providers).
+    """What the market remembers about every wallet holder of an area.
+
+    Rows follow :class:`Wallets`: households, EVs, providers.
 
     Attributes:
         credit: Contract credit (seed 002 §5.2.4: starts at 100, +2 kept, -4 broken).

@@ -107,8 +107,8 @@ def test_area_books_carry_the_mechanism_columns_and_nothing_else():
         recorded = []
 
         class Recording(cls):
-            def clear(self, book, ctx, _inner=cls):
-                recorded.append(book)
+            def clear(self, book, ctx, _inner=cls, _log=recorded):
+                _log.append(book)
                 return _inner.clear(self, book, ctx)
 
         area = Area(make_spec(market=Recording()))
