@@ -72,10 +72,15 @@ class TimeOfUseTariff:
         return float(price) if price.ndim == 0 else price
 
     def market_context(self, step: int, step_minutes: int) -> MarketContext:
-        """Tariffs in force during ``step`` (used by every area and by the driver)."""
-        hour = float(step_mid_hours(step % (1440 // step_minutes), step_minutes))
+        """Tariffs in force during ``step`` and the clock hour at its start.
+
+        Every area and the driver use it; the mechanisms' hour of day comes from here.
+        """
+        step_of_day = step % (1440 // step_minutes)
+        hour = float(step_mid_hours(step_of_day, step_minutes))
         return MarketContext(
             step=step,
             tariff=float(self.retail_price(hour)),
             feed_in_tariff=self.feed_in_coins_per_kwh,
+            hour_of_day=step_of_day * step_minutes / 60.0,
         )
