@@ -99,6 +99,49 @@ def bench_double_auction(instances: int, direct_upto: int) -> None:
         print(f"welfare gap to SLSQP on {len(gaps)}: max {max(gaps):.2e}  mean {np.mean(gaps):.2e}")
 
 
+def paper_book(n_orders: int, seed: int = 0) -> OrderBook:
+    """A random book with every column the paper mechanisms read, over two areas.
+
+    Half the orders are EV buy orders and provider sell orders (prices 0.05-0.35
+    coins/kWh, 0-5 kWh each as in :func:`random_book`), with SoC 0.1-0.9, the
+    thesis' costs, credit 100, reliability 0.95 and everyone qualified.
+    """
+    book = random_book(n_orders, seed)
+    rng = CounterRandom(seed, stream=8)
+    n = n_orders
+    extra = {
+        "is_ev": book.side == BUY,
+        "is_provider": book.side == SELL,
+        "soc": 0.1 + 0.8 * rng.random(n),
+        "e_min_wh": np.zeros(n),
+        "cost_c1": np.full(n, 0.01),
+        "cost_c2": np.full(n, 0.015),
+        "credit": np.full(n, 100.0),
+        "reliability": np.full(n, 0.95),
+        "qualified": np.ones(n, dtype=bool),
+    }
+    cols = book.columns()
+    cols["area"] = rng.integers(2, n)
+    return OrderBook.from_columns(**cols, extra=extra)
+
+
+def bench_paper_markets(sizes: list[int], repeat: int) -> None:
+    """Print the time of one clear of the double auction and two_level per book size."""
+    from market.context import MarketContext
+    from market.double_auction import DoubleAuction
+    from market.two_level import TwoLevel
+
+    ctx = MarketContext(step=0, tariff=0.30, feed_in_tariff=0.05, hour_of_day=12.0)
+    for n in sizes:
+        book = paper_book(n)
+        for mech in (DoubleAuction(), TwoLevel()):
+            best, median, cpu = _time(lambda m=mech: m.clear(book, ctx), repeat)
+            print(
+                f"{mech.name:15s} {n:6,} orders  wall min {best:7.3f} s  median {median:7.3f} s"
+                f"   cpu median {cpu:7.3f} s"
+            )
+
+
 def bench_ga(instances: int) -> None:
     """Print the GA's profit gap to exhaustive search on small PETS instances."""
     from market.stackelberg import PetsSettings, cost_coefficients, solve_pets
@@ -142,9 +185,14 @@ def main(argv: list[str] | None = None) -> None:
     d.add_argument("--direct-upto", type=int, default=30)
     g = sub.add_parser("ga")
     g.add_argument("--instances", type=int, default=10)
+    p = sub.add_parser("paper-markets")
+    p.add_argument("--orders", type=int, nargs="+", default=[100, 1000])
+    p.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     if args.what == "clearing":
         bench_clearing(args.orders, args.repeat)
+    elif args.what == "paper-markets":
+        bench_paper_markets(args.orders, args.repeat)
     elif args.what == "double-auction":
         bench_double_auction(args.instances, args.direct_upto)
     else:

@@ -33,6 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from market._blas import single_threaded_blas
 from market.book import BUY, SELL, OrderBook
 from market.context import MarketContext
 from market.diagnostics import clearing_diagnostics
@@ -177,13 +178,14 @@ def clear_double_auction(book: OrderBook, params: DoubleAuction | None = None) -
         surplus = pay_total = reward_total = 0.0
         clipped = 0
     else:
-        outcome = run_double_auction(
-            market.instance,
-            market.initial_bids,
-            market.initial_asks,
-            xi=params.xi,
-            max_iterations=int(params.max_iterations),
-        )
+        with single_threaded_blas():
+            outcome = run_double_auction(
+                market.instance,
+                market.initial_bids,
+                market.initial_asks,
+                xi=params.xi,
+                max_iterations=int(params.max_iterations),
+            )
         trades, clipped = _trades_of(book, market, outcome, params.ledger_price)
         np.subtract.at(residual, trades.buyer_order, trades.quantity_wh)
         np.subtract.at(residual, trades.seller_order, trades.quantity_wh)

@@ -22,8 +22,17 @@ Method.  Dualise ``S_j >= sum_i e_ij / rho`` with a price ``y_j >= 0`` per SP
   ``S_j = min(y_j / p_j, S_max)``.
 
 The dual function is convex in ``y`` with gradient ``S_j(y) - sum_i
-e_ij(y) / rho``; it is minimised with L-BFGS-B (scipy).  ``y_j`` is the
-SP's clearing price: its surrogate marginal cost plus its capacity rent.
+e_ij(y) / rho``.  It is minimised by a projected Newton method
+(:func:`newton_dual`) with the exact Hessian: with ``q_ij = e_ij**2 / b_ij``
+and ``Q_i = sum_j q_ij``,
+
+    H = diag(dS_j/dy_j) + rho**-2 * sum_i [diag(q_i) - [box_i binds] q_i q_i^T / Q_i]
+
+(``dS_j/dy_j = 1/p_j`` below capacity, else 0; the rank-one term is the EV's
+box multiplier moving with ``y``).  A handful of steps from the previous
+round's prices reach the tolerance; L-BFGS-B (scipy) is the fallback when
+Newton stalls.  ``y_j`` is the SP's clearing price: its surrogate marginal
+cost plus its capacity rent.
 """
 
 from __future__ import annotations
@@ -117,11 +126,11 @@ def ev_responses(
     b_min = np.where(live & (price == k_min[:, None]), weight, 0.0).sum(axis=1)
     b_all = weight.sum(axis=1)
 
-    def total(nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        k = price + nu[:, None]
+    def total(nu: np.ndarray, rows: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, ...]:
+        k = price[rows] + nu[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            e = np.where(live, weight / k, 0.0)
-            de = np.where(live, -e / k, 0.0)
+            e = np.where(live[rows], weight[rows] / k, 0.0)
+            de = np.where(live[rows], -e / k, 0.0)
         return e.sum(axis=1), de.sum(axis=1)
 
     # nu = 0 is admissible only when every live price is positive.
@@ -136,19 +145,23 @@ def ev_responses(
         nu = left.copy()
         done = ~need
         for _ in range(100):
-            f, df = total(nu)
-            resid = f - target
-            done |= np.abs(resid) <= 1e-10 * target
-            if done.all():
+            # Only the rows still searching are evaluated (the others are fixed).
+            rows = np.flatnonzero(~done)
+            if not len(rows):
                 break
-            left = np.where(resid > 0, np.maximum(left, nu), left)
-            right = np.where(resid < 0, np.minimum(right, nu), right)
+            f, df = total(nu[rows], rows)
+            t, lft, rgt, x = target[rows], left[rows], right[rows], nu[rows]
+            resid = f - t
+            finished = np.abs(resid) <= 1e-10 * t
+            lft = np.where(resid > 0, np.maximum(lft, x), lft)
+            rgt = np.where(resid < 0, np.minimum(rgt, x), rgt)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                step = nu + (f - f * f / target) / df
-            ok = np.isfinite(step) & (step >= left) & (step <= right)
-            new = np.where(done, nu, np.where(ok, step, 0.5 * (left + right)))
-            done |= new == nu  # no further progress in floating point
-            nu = new
+                step = x + (f - f * f / t) / df
+            ok = np.isfinite(step) & (step >= lft) & (step <= rgt)
+            new = np.where(finished, x, np.where(ok, step, 0.5 * (lft + rgt)))
+            finished |= new == x  # no further progress in floating point
+            left[rows], right[rows], nu[rows] = lft, rgt, new
+            done[rows] = finished
     with np.errstate(divide="ignore", invalid="ignore"):
         e = np.where(live, weight / (price + nu[:, None]), 0.0)
     e = np.where(np.isfinite(e) & (e > 0), e, 0.0)
@@ -205,18 +218,95 @@ def solve_oap(
     if start is None:
         # A price at which every SP would supply a fair share is a good start.
         start = ask * np.minimum(supply_max, max(float(hi.sum()), 1e-9) / n_sp / rho)
-    res = minimize(
-        scaled,
-        np.maximum(np.asarray(start, dtype=np.float64), 1e-12),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, None)] * n_sp,
-        options={"ftol": tol * 1e-3, "gtol": tol, "maxiter": 5000},
-    )
-    y = np.maximum(res.x, 0.0)
+    y0 = np.maximum(np.asarray(start, dtype=np.float64), 1e-12)
+    y = newton_dual(weight, ask, lo, hi, supply_max, rho, y0, tol * scale)
+    if y is None:
+        res = minimize(
+            scaled,
+            y0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, None)] * n_sp,
+            options={"ftol": tol * 1e-3, "gtol": tol, "maxiter": 5000},
+        )
+        y = np.maximum(res.x, 0.0)
     e, nu = ev_responses(weight, np.broadcast_to(y / rho, weight.shape), lo, hi)
     load = e.sum(axis=0) / rho
     over = load > supply_max
     if over.any():  # rounding of the dual optimum; never more than the capacity
         e[:, over] *= supply_max[over] / load[over]
     return OapSolution(e, y, nu)
+
+
+def newton_dual(
+    weight: np.ndarray,
+    ask: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    supply_max: np.ndarray,
+    rho: float,
+    start: np.ndarray,
+    gtol: float,
+    max_steps: int = 15,
+) -> np.ndarray | None:
+    """Minimise the OAP dual over ``y >= 0`` by projected Newton steps (module docstring).
+
+    Each step solves the Newton system on the free prices (those not held at 0 by a
+    positive gradient) with a tiny ridge, and backtracks along the projected path
+    until the dual falls enough (Armijo).
+
+    Args:
+        weight, ask, lo, hi, supply_max, rho: As for :func:`solve_oap`.
+        start: Initial prices (> 0).
+        gtol: Stop when every projected gradient entry is at most this (kWh).
+        max_steps: Newton steps before giving up.
+
+    Returns:
+        The prices, or ``None`` when the method did not reach ``gtol``.
+    """
+    live = weight > 0
+
+    def evaluate(y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        e, nu = ev_responses(weight, np.broadcast_to(y / rho, weight.shape), lo, hi)
+        with np.errstate(divide="ignore"):
+            logs = np.where(e > 0, weight * np.log(np.where(e > 0, e, 1.0)), 0.0)
+        s = np.minimum(y / ask, supply_max)
+        demand = e.sum(axis=0)
+        value = logs.sum() - (demand * y / rho).sum() + (y * s - 0.5 * ask * s * s).sum()
+        return float(value), s - demand / rho, e, nu
+
+    y = start.copy()
+    value, grad, e, nu = evaluate(y)
+    for _ in range(max_steps):
+        projected = np.where(y > 0, grad, np.minimum(grad, 0.0))
+        if np.max(np.abs(projected)) <= gtol:
+            return y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(live & (e > 0), e * e / np.where(live, weight, 1.0), 0.0)
+        big_q = q.sum(axis=1)
+        binds = (nu != 0) & (big_q > 0)
+        hess = np.diag(np.where(y / ask < supply_max, 1.0 / ask, 0.0) + q.sum(axis=0) / rho**2)
+        if binds.any():
+            qb = q[binds] / np.sqrt(big_q[binds])[:, None]
+            hess -= qb.T @ qb / rho**2
+        free = ~((y <= 0) & (grad > 0))
+        direction = np.zeros_like(y)
+        h = hess[np.ix_(free, free)]
+        ridge = 1e-12 * max(float(np.abs(np.diag(h)).max(initial=0.0)), 1e-300)
+        try:
+            direction[free] = -np.linalg.solve(h + ridge * np.eye(len(h)), grad[free])
+        except np.linalg.LinAlgError:
+            return None
+        step = 1.0
+        for _ in range(20):
+            trial = np.maximum(y + step * direction, 0.0)
+            t_value, t_grad, t_e, t_nu = evaluate(trial)
+            if t_value <= value + 1e-4 * float(grad @ (trial - y)):
+                break
+            step *= 0.5
+        else:
+            return None
+        if np.array_equal(trial, y):
+            return None
+        y, value, grad, e, nu = trial, t_value, t_grad, t_e, t_nu
+    return None

@@ -49,6 +49,7 @@ from market.counter_rng import uniform
 from market.diagnostics import clearing_diagnostics
 from market.greedy import cap_group_totals
 from market.result import ClearingResult, Trades
+from market.two_level_flow import max_profit_by_flow
 
 CREDIT_KEPT = 2.0
 """Credit gained per kept contract (seed 002, §5.2.4)."""
@@ -200,12 +201,27 @@ def _empty_matching() -> Matching:
     return Matching(z, z, z, np.zeros(0), 0.0, 0.0, 0.0)
 
 
+PAIR_LP_LIMIT = 20_000
+"""Above this many (buyer, seller) pairs the upper level is solved through area hubs."""
+
+
 def MaxUsersProfit(  # noqa: N802
-    book: OrderBook, buyers: np.ndarray, sellers: np.ndarray, params: TwoLevel
+    book: OrderBook,
+    buyers: np.ndarray,
+    sellers: np.ndarray,
+    params: TwoLevel,
+    pair_limit: int = PAIR_LP_LIMIT,
 ) -> Matching:
-    """Upper level: the LP of the module docstring, solved with HiGHS."""
+    """Upper level: the LP of the module docstring, solved with HiGHS.
+
+    Books with more than ``pair_limit`` (buyer, seller) pairs solve the same LP
+    through one hub per area (:mod:`market.two_level_flow`: same optimum, far
+    fewer variables); the contracts may then split differently.
+    """
     if len(buyers) == 0 or len(sellers) == 0:
         return _empty_matching()
+    if len(buyers) * len(sellers) > pair_limit:
+        return _matching_by_flow(book, buyers, sellers, params)
     bb, ss = np.meshgrid(buyers, sellers, indexing="ij")
     bb, ss = bb.ravel(), ss.ravel()
     comm = np.where(
@@ -251,6 +267,39 @@ def MaxUsersProfit(  # noqa: N802
         group_profit=float(np.dot(margin[take][order], energy)),
         comfort_cost=float(params.comfort_coefficient * energy.sum()),
         communication_cost=float(np.dot(comm_taken, energy)),
+    )
+
+
+def _matching_by_flow(
+    book: OrderBook, buyers: np.ndarray, sellers: np.ndarray, params: TwoLevel
+) -> Matching:
+    """:func:`MaxUsersProfit` through area hubs (see :mod:`market.two_level_flow`)."""
+    bb, ss, wh, _ = max_profit_by_flow(book, buyers, sellers, params)
+    take = wh > 0
+    bb, ss, wh = bb[take], ss[take], wh[take]
+    order = np.lexsort((ss, bb))
+    bb, ss, wh = bb[order], ss[order], wh[order]
+    energy = wh / 1000.0
+    comm = np.where(
+        book.area[bb] == book.area[ss],
+        2 * params.single_comm_cost,
+        2 * params.single_comm_cost + params.cross_comm_cost,
+    )
+    price = 0.5 * (book.limit_price[bb] + book.limit_price[ss])
+    return Matching(
+        buyer=bb,
+        seller=ss,
+        contract_wh=wh,
+        price=np.clip(price, book.limit_price[ss], book.limit_price[bb]),
+        # As on the pairwise path: the margins of the whole-Wh contracts.
+        group_profit=float(
+            np.dot(
+                book.limit_price[bb] - book.limit_price[ss] - params.comfort_coefficient - comm,
+                energy,
+            )
+        ),
+        comfort_cost=float(params.comfort_coefficient * energy.sum()),
+        communication_cost=float(np.dot(comm, energy)),
     )
 
 

@@ -35,14 +35,14 @@ def _run(tmp_path, *overrides):
 @pytest.mark.parametrize("name", sorted(market.MECHANISMS))
 def test_every_market_runs_a_short_day_and_verifies(name, tmp_path):
     run_dir, summary = _run(tmp_path, f"market={name}", *SHORT)
-    assert summary["market"]["mechanism"] == name
+    assert summary["market_diagnostics"]["mechanism"] == name
     frame = pd.read_parquet(run_dir / "model.parquet")
     assert "market_local_matched_wh" in frame.columns
     assert "market_cross_n_trades" in frame.columns
     if name in MECHANISM_KEY:
         key = MECHANISM_KEY[name]
         assert f"market_local_{key}" in frame.columns
-        assert f"local_{key}" in summary["market"]["diagnostics"]
+        assert f"local_{key}" in summary["market_diagnostics"]["diagnostics"]
 
 
 def test_breaches_move_coins_as_penalty_transactions(tmp_path):
@@ -54,9 +54,9 @@ def test_breaches_move_coins_as_penalty_transactions(tmp_path):
         "population.size=20",
         "population.households.reliability=[0.0,0.3]",
     )
-    transfers = summary["market"]["transfers"]
+    transfers = summary["market_diagnostics"]["transfers"]
     assert transfers["count"] > 0 and transfers["coins"] > 0
-    agents = summary["market"]["agents"]
+    agents = summary["market_diagnostics"]["agents"]
     assert agents["penalties_paid_coins"] == pytest.approx(transfers["coins"])
     assert agents["credit_min"] < 100.0
     txs = pd.read_parquet(run_dir / "transactions.parquet")
@@ -97,4 +97,4 @@ def test_vectorised_and_per_agent_paths_agree_with_extra_columns():
 def test_full_day_of_the_paper_markets(overrides, tmp_path):
     run_dir, summary = _run(tmp_path, *overrides, "output.progress=false")
     assert summary["counts"]["steps"] == 96
-    assert summary["market"]["diagnostics"]
+    assert summary["market_diagnostics"]["diagnostics"]

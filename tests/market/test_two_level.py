@@ -142,3 +142,33 @@ def test_defaults_without_columns():
 def test_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TwoLevel(**kwargs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hub_lp_reaches_the_pairwise_optimum(seed):
+    """Large books solve the upper level through area hubs: same group profit, and
+    every contract within both limits and the orders' quantities."""
+    from market.bench import paper_book
+
+    book = paper_book(60, seed)
+    info = GetUsersInformation(book, TwoLevel())
+    buyers, sellers = QualificationVerification(info, TwoLevel())
+    params = TwoLevel(comfort_budget=0.05 if seed == 2 else 1.0e6)
+    pairwise = MaxUsersProfit(book, buyers, sellers, params)
+    hubs = MaxUsersProfit(book, buyers, sellers, params, pair_limit=0)
+    # Equal optima; the whole-Wh rounding of the contracts differs by a few Wh.
+    assert hubs.group_profit == pytest.approx(pairwise.group_profit, rel=1e-3, abs=1e-6)
+    assert np.all(hubs.price >= book.limit_price[hubs.seller])
+    assert np.all(hubs.price <= book.limit_price[hubs.buyer])
+    margin = (
+        book.limit_price[hubs.buyer]
+        - book.limit_price[hubs.seller]
+        - params.comfort_coefficient
+        - np.where(book.area[hubs.buyer] == book.area[hubs.seller], 0.002, 0.004)
+    )
+    assert np.all(margin >= -1e-9)
+    for rows, side in ((hubs.buyer, buyers), (hubs.seller, sellers)):
+        used = np.bincount(rows, weights=hubs.contract_wh, minlength=len(book))
+        assert np.all(used <= book.quantity_wh)
+    # Whole-Wh rounding loses at most 1 Wh per order against the LP's volume.
+    assert abs(hubs.contract_wh.sum() - pairwise.contract_wh.sum()) <= len(book)
