@@ -135,7 +135,7 @@ def bench_paper_markets(sizes: list[int], repeat: int) -> None:
     for n in sizes:
         book = paper_book(n)
         for mech in (DoubleAuction(), TwoLevel()):
-            best, median, cpu = _time(lambda m=mech: m.clear(book, ctx), repeat)
+            best, median, cpu = _time(lambda m=mech, b=book: m.clear(b, ctx), repeat)
             print(
                 f"{mech.name:15s} {n:6,} orders  wall min {best:7.3f} s  median {median:7.3f} s"
                 f"   cpu median {cpu:7.3f} s"

@@ -256,7 +256,12 @@ def newton_dual(
     until the dual falls enough (Armijo).
 
     Args:
-        weight, ask, lo, hi, supply_max, rho: As for :func:`solve_oap`.
+        weight: ``(I, J)`` EV bids (as for :func:`solve_oap`).
+        ask: ``(J,)`` SP bids.
+        lo: ``(I,)`` least delivery per EV.
+        hi: ``(I,)`` most delivery per EV.
+        supply_max: ``(J,)`` generation capacity.
+        rho: Transmission efficiency.
         start: Initial prices (> 0).
         gtol: Stop when every projected gradient entry is at most this (kWh).
         max_steps: Newton steps before giving up.

@@ -167,7 +167,7 @@ def test_hub_lp_reaches_the_pairwise_optimum(seed):
         - np.where(book.area[hubs.buyer] == book.area[hubs.seller], 0.002, 0.004)
     )
     assert np.all(margin >= -1e-9)
-    for rows, side in ((hubs.buyer, buyers), (hubs.seller, sellers)):
+    for rows in (hubs.buyer, hubs.seller):
         used = np.bincount(rows, weights=hubs.contract_wh, minlength=len(book))
         assert np.all(used <= book.quantity_wh)
     # Whole-Wh rounding loses at most 1 Wh per order against the LP's volume.
