@@ -30,3 +30,21 @@ def test_ray_matches_local(ray_session, local_run, tmp_path, workers):
     local_trades = pd.read_parquet(local_dir / "trades.parquet")
     ray_trades = pd.read_parquet(tmp_path / "trades.parquet")
     pd.testing.assert_frame_equal(local_trades, ray_trades)
+
+
+def test_ray_matches_local_with_market_state_feedback(ray_session, tmp_path):
+    """two_level's credit and penalties travel to the Ray actors and back identically."""
+    overrides = (
+        "market=two_level",
+        "population.size=24",
+        "grid.n_areas=3",
+        "time.steps=52",
+        "population.households.reliability=[0.0,0.5]",
+    )
+    local = run_simulation(make_config(*overrides), tmp_path / "local")
+    ray_run = run_simulation(
+        make_config(*overrides, "runtime=ray", "runtime.num_workers=2"), tmp_path / "ray"
+    )
+    assert local["market_diagnostics"]["transfers"]["count"] > 0
+    assert ray_run["ledger_head"] == local["ledger_head"]
+    assert ray_run["market_diagnostics"] == local["market_diagnostics"]
