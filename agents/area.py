@@ -25,10 +25,10 @@ from agents.behaviour import (
     limit_price,
 )
 from agents.kinds import Aggregator, ElectricVehicle, Prosumer, ServiceProvider
-from agents.orders import order_messages, sign_orders, verify_orders
-from agents.population import AreaCounts, Population
 from agents.miners import EV as MINER_EV
 from agents.miners import MinerCandidates, draw_miner_attributes
+from agents.orders import order_messages, sign_orders, verify_orders
+from agents.population import AreaCounts, Population
 from agents.profiles import (
     KIND_PROFILES,
     DayProfiles,
@@ -41,8 +41,8 @@ from agents.profiles import (
 )
 from agents.settlement import SettlementBatch, payment_micro, price_micro
 from agents.state import COMMERCIAL, INDUSTRIAL, EVState, HouseholdState, ProviderState, Wallets
-from agents.trips import away_mask, legs_driven
 from agents.tariff import TimeOfUseTariff
+from agents.trips import away_mask, legs_driven
 from chain.keys import Identity
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, residual_book
@@ -544,7 +544,9 @@ def area_miner_candidates(area: Area) -> MinerCandidates:
     battery_kw = np.where(hh.battery_capacity_kwh > 0, params.battery_power_kw, 0.0)
     away_steps = (ev.arrive_step - ev.depart_step) % area.steps_per_day
     rates, storage = draw_miner_attributes(
-        kind, spec.population.miners, _child_rng(spec.seed, 0x4D494E45)  # "MINE"
+        kind,
+        spec.population.miners,
+        _child_rng(spec.seed, 0x4D494E45),  # "MINE"
     )
     return MinerCandidates(
         agent=spec.id_offset + np.arange(n_h + n_e, dtype=np.int64),

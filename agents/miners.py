@@ -86,7 +86,12 @@ class MinerParams:
     ev_storage_gb: tuple[float, float] = (8.0, 32.0)
 
     def __post_init__(self) -> None:
-        for name in ("static_hash_rate_hps", "ev_hash_rate_hps", "static_storage_gb", "ev_storage_gb"):
+        for name in (
+            "static_hash_rate_hps",
+            "ev_hash_rate_hps",
+            "static_storage_gb",
+            "ev_storage_gb",
+        ):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         check(isinstance(self.enabled, bool), "enabled", "true or false", self.enabled)
         check_range(self.ratio, "ratio", 0.0, 1.0, low_open=True)
@@ -185,7 +190,9 @@ def candidate_rows(pool: MinerCandidates, params: MinerParams, thresholds: dict[
     return np.flatnonzero(homes | buildings | industry | evs)
 
 
-def period_thresholds(params: MinerParams, rng: np.random.Generator, period: int) -> dict[str, float]:
+def period_thresholds(
+    params: MinerParams, rng: np.random.Generator, period: int
+) -> dict[str, float]:
     """The thresholds in force in ``period`` (period 0 uses the configured values)."""
     base = {
         "home_kw": params.home_threshold_kw,

@@ -332,7 +332,9 @@ class Population:
             ("miners", MinerParams),
         ):
             object.__setattr__(self, name, _build(kind, getattr(self, name), name))
-        check(self.profiles in PROFILE_SOURCES, "profiles", f"one of {PROFILE_SOURCES}", self.profiles)
+        check(
+            self.profiles in PROFILE_SOURCES, "profiles", f"one of {PROFILE_SOURCES}", self.profiles
+        )
 
     def area_counts(self, n_areas: int) -> list[AreaCounts]:
         """Split the population over ``n_areas`` station areas, area 0 first.

@@ -12,7 +12,6 @@ import networkx as nx
 import numpy as np
 
 from agents.population import AreaCounts, EVParams, HouseholdParams, ProviderParams
-
 from agents.trips import draw_schedule, path_km, trip_energy_kwh
 
 MICRO = 1_000_000
