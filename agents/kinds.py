@@ -155,6 +155,7 @@ class GridOperator(FixedAgent):
         gen_price=(),
         retail_price: float,
         voltage_band_pu=(0.95, 1.05),
+        demand_kvar=None,
     ):
         """Solve the DC OPF for the step's demand and keep the LMP of each area's station.
 
@@ -170,6 +171,7 @@ class GridOperator(FixedAgent):
             [self.supply.capacity_kw, *gen_capacity_kw],
             [retail_price, *gen_price],
             voltage_band_pu=voltage_band_pu,
+            demand_kvar=demand_kvar,
         )
         self.area_lmps = area_prices(result.lmp, network, stations)
         return result

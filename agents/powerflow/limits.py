@@ -30,6 +30,7 @@ import numpy as np
 from agents.params import check, check_range
 from agents.powerflow.lmp import line_rating_kw
 from agents.powerflow.network import FeederNetwork
+from market import Trades
 
 LIMIT_RULES = ("none", "curtail", "price")
 
@@ -144,3 +145,122 @@ def _shared_resistance(network: FeederNetwork, path: np.ndarray) -> np.ndarray:
     on_path = np.zeros(network.n_bus)
     on_path[path] = network.r_pu[path]
     return network.path_cumsum(on_path)
+
+
+@dataclass(frozen=True, eq=False)
+class TradeLimitResult:
+    """Trades after the limit rule, their kinds, and the step's counts.
+
+    Attributes:
+        trades: The trades, limited sales cut, with the added grid trades at the end.
+        kind: Trade kind codes, same order.
+        limited_wh: Energy of dispatchable sales above their headroom.
+        network_charge_coins: What the grid operator kept under ``price``.
+    """
+
+    trades: Trades
+    kind: np.ndarray
+    limited_wh: int
+    network_charge_coins: float
+
+
+def limit_trades(
+    limits: GridLimits,
+    physics,
+    trades: Trades,
+    kind: np.ndarray,
+    dispatchable_sale: np.ndarray,
+    seller_bus: np.ndarray,
+    operating_point,
+    dt_h: float,
+    tariff: float,
+    grid_agent: int,
+    import_kind: int,
+    export_kind: int,
+) -> TradeLimitResult:
+    """Apply the rule to the step's dispatchable peer sales (in trade order).
+
+    ``curtail``: a sale is cut to its headroom (whole Wh) and its buyer gets the cut
+    part from the grid at ``tariff``. ``price``: the cut part is wheeled through the
+    grid operator instead, who buys it from the seller at the trade price minus
+    ``penalty_coins_per_kwh`` (at least 0) and sells it to the buyer at the trade
+    price, keeping the difference as the network charge. Energy flows are unchanged
+    under ``price`` and reduced under ``curtail``.
+
+    Args:
+        limits: The rule.
+        physics: The bound :class:`~agents.powerflow.engine.GridPhysics`.
+        trades: The step's trades.
+        kind: Their kind codes.
+        dispatchable_sale: Which trades are peer sales of a dispatchable unit.
+        seller_bus: Graph node of each trade's seller (read where ``dispatchable_sale``).
+        operating_point: The step's power flow without the dispatchable sales.
+        dt_h: Step length in hours.
+        tariff: The step's retail price.
+        grid_agent: Agent id of the grid operator.
+        import_kind: Kind code of grid -> buyer trades.
+        export_kind: Kind code of seller -> grid trades.
+    """
+    rows = np.flatnonzero(dispatchable_sale)
+    if limits.rule == "none" or not len(rows):
+        return TradeLimitResult(trades, kind, 0, 0.0)
+    network = physics.network
+    flow = np.zeros(network.n_bus)
+    flow[network.branch_to] = operating_point.branch_p_kw
+    settings = physics.settings
+    quantity_kw = trades.quantity_wh[rows] / 1000.0 / dt_h
+    headroom = dispatchable_headroom_kw(
+        network,
+        flow,
+        operating_point.v_pu,
+        network.bus_index(seller_bus[rows]),
+        quantity_kw,
+        (settings.v_min_pu, settings.v_max_pu),
+    )
+    allowed_wh = np.minimum(np.floor(headroom * dt_h * 1000.0 + 1e-9), trades.quantity_wh[rows])
+    allowed_wh = allowed_wh.astype(np.int64)
+    excess_wh = trades.quantity_wh[rows] - allowed_wh
+    cut = excess_wh > 0
+    if not cut.any():
+        return TradeLimitResult(trades, kind, 0, 0.0)
+    rows, allowed_wh, excess_wh = rows[cut], allowed_wh[cut], excess_wh[cut]
+    columns = {name: getattr(trades, name).copy() for name in Trades.__dataclass_fields__}
+    columns["quantity_wh"][rows] = allowed_wh
+    keep = columns["quantity_wh"] > 0
+    kept = Trades(**{name: values[keep] for name, values in columns.items()})
+    buyer, seller, price = trades.buyer[rows], trades.seller[rows], trades.price[rows]
+    n = len(rows)
+    grid_col = np.full(n, grid_agent, dtype=np.int64)
+    none = np.full(n, -1, dtype=np.int64)
+    sell_price = price if limits.rule == "price" else np.full(n, float(tariff))
+    to_buyer = Trades(
+        buyer=buyer,
+        seller=grid_col,
+        buyer_order=trades.buyer_order[rows],
+        seller_order=none,
+        buyer_area=trades.buyer_area[rows],
+        seller_area=none.astype(np.int32),
+        quantity_wh=excess_wh,
+        price=sell_price,
+    )
+    parts, kinds = [kept, to_buyer], [kind[keep], np.full(n, import_kind, dtype=kind.dtype)]
+    charge = 0.0
+    if limits.rule == "price":
+        paid = np.maximum(price - limits.penalty_coins_per_kwh, 0.0)
+        parts.append(
+            Trades(
+                buyer=grid_col,
+                seller=seller,
+                buyer_order=none,
+                seller_order=trades.seller_order[rows],
+                buyer_area=none.astype(np.int32),
+                seller_area=trades.seller_area[rows],
+                quantity_wh=excess_wh,
+                price=paid,
+            )
+        )
+        kinds.append(np.full(n, export_kind, dtype=kind.dtype))
+        charge = float(np.sum((price - paid) * excess_wh / 1000.0))
+    return TradeLimitResult(
+        Trades.concat(parts), np.concatenate(kinds), int(excess_wh.sum()), charge
+    )

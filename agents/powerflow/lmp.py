@@ -7,12 +7,13 @@ OPF with scipy's HiGHS and read the LMPs off the dual values:
 - **Variables**: the output ``g_k`` of every generator (the substation's upstream
   supply at the grid operator's marginal price, providers' offer blocks, ...),
   the active flow ``f_j`` of the line feeding each bus ``j`` (positive away from
-  the substation), and load shed ``s_i`` at every bus, priced at the value of lost
-  load so the problem is always feasible.
+  the substation), load shed ``s_i`` at every bus, priced at the value of lost
+  load, and spilled export ``u_i`` (free) where a bus exports, so the problem stays
+  feasible.
 - **Objective**: ``sum_k c_k g_k + VOLL sum_i s_i`` (coins per hour, with prices in
   coins/kWh and powers in kW).
 - **Bus balance** (equalities): ``sum_{k at i} g_k + f_i - sum_{children j} f_j + s_i
-  = d_i``, the DC (lossless) power balance. On a tree the flows follow from the
+  - u_i = d_i``, the DC (lossless) power balance. On a tree the flows follow from the
   injections, so no voltage angles are needed.
 - **Line ratings**: ``|f_j| <= rating_j`` (kW at the base voltage, from the ampacity:
   ``sqrt(3) V I`` at unity power factor).
@@ -110,9 +111,11 @@ def dc_opf_lmp(
     n_line = len(lines)
     line_var = np.full(n, -1, dtype=np.int64)
     line_var[lines] = np.arange(n_line)
-    # Variable layout: [g (n_gen), f (n_line), s (n)].
-    n_var = n_gen + n_line + n
-    cost = np.concatenate([np.asarray(gen_price, float), np.zeros(n_line), np.full(n, voll)])
+    # Variable layout: [g (n_gen), f (n_line), s (n), u (n)].
+    n_var = n_gen + n_line + 2 * n
+    cost = np.concatenate(
+        [np.asarray(gen_price, float), np.zeros(n_line), np.full(n, voll), np.zeros(n)]
+    )
     rows, cols, vals = [], [], []
     rows += gen_bus.tolist()
     cols += list(range(n_gen))
@@ -121,15 +124,16 @@ def dc_opf_lmp(
         rows += [j, int(network.parent[j])]
         cols += [n_gen + k, n_gen + k]
         vals += [1.0, -1.0]
-    rows += list(range(n))
+    rows += list(range(n)) * 2
     cols += list(range(n_gen + n_line, n_var))
-    vals += [1.0] * n
+    vals += [1.0] * n + [-1.0] * n
     a_eq = coo_matrix((vals, (rows, cols)), shape=(n, n_var)).tocsr()
     rating = line_rating_kw(network)[lines]
     bounds = (
         [(0.0, None if not np.isfinite(c) else float(c)) for c in gen_capacity_kw]
         + [(None, None) if not np.isfinite(r) else (-float(r), float(r)) for r in rating]
         + [(0.0, max(float(d), 0.0)) for d in demand]
+        + [(0.0, max(-float(d), 0.0)) for d in demand]
     )
     a_ub, b_ub = None, None
     if voltage_band_pu is not None and n_line:
@@ -148,7 +152,7 @@ def dc_opf_lmp(
         lmp=np.asarray(result.eqlin.marginals, dtype=float),
         dispatch_kw=x[:n_gen],
         flow_kw=flow,
-        shed_kw=x[n_gen + n_line :],
+        shed_kw=x[n_gen + n_line : n_gen + n_line + n],
         congested=congested,
         cost_per_h=float(result.fun),
     )
@@ -174,7 +178,7 @@ def _voltage_rows(network, demand_kvar, band, slack_pu, n_gen):
     buses = lines
     block = coeff[buses]
     # W = w_q + block f <= v_max^2  and  -W <= -v_min^2
-    a = np.zeros((2 * len(buses), n_gen + n_line + n))
+    a = np.zeros((2 * len(buses), n_gen + n_line + 2 * n))
     a[: len(buses), n_gen : n_gen + n_line] = block
     a[len(buses) :, n_gen : n_gen + n_line] = -block
     b = np.concatenate([v_max**2 - w_q[buses], w_q[buses] - v_min**2])

@@ -40,18 +40,42 @@ class SiteSchema:
     system_losses: float = 0.14  # NREL PVWatts default losses
 
 
+@dataclass
+class LimitsSchema:
+    """Physical limits on dispatchable sales (see agents.powerflow.limits.GridLimits)."""
+
+    rule: str = "none"  # none | curtail | price (ours: off unless asked)
+    penalty_coins_per_kwh: float = 0.3  # ours: about the peak tariff
+
+
+@dataclass
+class SupplySchema:
+    """The grid operator's supply side (see agents.tariff.GridSupply)."""
+
+    capacity_kw: float = 4000.0  # seed 000 §4.2: 4 MW fixed supply
+    over_capacity: str = "shed"  # shed | scarcity_price (ours)
+    scarcity_coins_per_kwh: float = 5.0  # ours: a value of lost load
+    dr_trigger_share: float = 0.9  # ours: seed 002 Initial() signal above 90 % of capacity
+    marginal_cost_coins_per_kwh: float = 0.08  # seed 002 §5.1.2 p_m; value ours
+    price_adjustment_beta: float = 0.5  # seed 002 §5.1.2 beta; value ours
+
+
 # ---------------------------------------------------------------- grid/
 @dataclass
 class RadialFeedersSchema:
     """Radial feeders, one per station area, under one substation."""
 
     _target_: str = "agents.topology.RadialFeeders"
+    _convert_: str = "all"
     n_areas: int = 2  # issue default
     buses_per_area: int = 20  # ours
     line_length_km: list[float] = field(default_factory=lambda: [0.05, 0.3])  # ours: LV spans
     trunk_length_km: float = 1.0  # ours
     r_ohm_per_km: float = 0.206  # ours: 0.4 kV aluminium cable
     x_ohm_per_km: float = 0.080  # ours: same cable
+    limits: LimitsSchema = field(default_factory=LimitsSchema)
+    supply: SupplySchema = field(default_factory=SupplySchema)
+    lmp: bool = False  # ours: DC-OPF LMPs per step only when asked (seed 003 runs: true)
 
 
 @dataclass
@@ -68,6 +92,9 @@ class Sce56FeederSchema:
     background_profile: str = "h0_dyn"  # ours: BDEW H0 dynamised
     power_flow: PowerFlowSchema = field(default_factory=PowerFlowSchema)
     site: SiteSchema = field(default_factory=SiteSchema)
+    limits: LimitsSchema = field(default_factory=LimitsSchema)
+    supply: SupplySchema = field(default_factory=SupplySchema)
+    lmp: bool = False  # ours: DC-OPF LMPs per step only when asked (seed 003 runs: true)
 
 
 @dataclass
@@ -88,6 +115,9 @@ class CityLayoutSchema:
     ampacity_a: float = 400.0  # same cable, in ground
     power_flow: PowerFlowSchema = field(default_factory=PowerFlowSchema)
     site: SiteSchema = field(default_factory=SiteSchema)
+    limits: LimitsSchema = field(default_factory=LimitsSchema)
+    supply: SupplySchema = field(default_factory=SupplySchema)
+    lmp: bool = False  # ours: DC-OPF LMPs per step only when asked (seed 003 runs: true)
 
 
 SCHEMAS = {

@@ -213,3 +213,89 @@ def test_grid_operator_keeps_area_lmps():
     demand = np.full(net.n_bus, 5.0)
     model.grid_operator.update_lmps(net, demand, model.station_of_area, retail_price=0.2)
     np.testing.assert_allclose(model.grid_operator.area_lmps, [0.2, 0.2])
+
+
+# ---------------------------------------------------------------- limits and LMPs in a run
+def _sce56_day(rule: str, **grid):
+    from agents.feeders import Sce56Feeder
+    from agents.model import GridModel
+    from chain.consensus import ProofOfAuthority
+
+    model = GridModel(
+        market=market.SortedPairing(),
+        consensus=ProofOfAuthority(),
+        grid=Sce56Feeder(
+            load_scale=0.0,
+            pv_placement="none",
+            rating_scale=0.0003,  # ratings of a few kW: providers' sales overload lines
+            limits={"rule": rule},
+            lmp=True,
+            **grid,
+        ),
+        population=Population(
+            size=40,
+            providers={
+                "capacity_kw": 400.0,
+                "cost_linear_coins_per_kwh": 0.11,
+                "cost_quadratic_coins_per_kwh2": 0.0,
+            },
+        ),
+        tariff=TimeOfUseTariff(),
+        runtime=LocalRuntime(),
+        step_minutes=60,
+        steps=24,
+    )
+    model.run()
+    return model
+
+
+@pytest.fixture(scope="module")
+def limited_days():
+    return {rule: _sce56_day(rule) for rule in ("none", "curtail", "price")}
+
+
+def test_curtail_cuts_provider_sales_and_keeps_the_books(limited_days):
+    none, curtail = limited_days["none"], limited_days["curtail"]
+    assert none.limited_wh == 0 and curtail.limited_wh > 0
+    cut_kwh = curtail.limited_wh / 1000.0
+    assert curtail.totals["provider_generation_kwh"] == pytest.approx(
+        none.totals["provider_generation_kwh"] - cut_kwh, abs=1e-6
+    )
+    assert curtail.totals["grid_import_kwh"] == pytest.approx(
+        none.totals["grid_import_kwh"] + cut_kwh, abs=1e-6
+    )
+    for model in (none, curtail):
+        assert model.totals["transactions_rejected"] == 0
+        assert model.totals["max_abs_energy_balance_error_kwh"] < 0.01
+
+
+def test_price_rule_wheels_the_excess_and_charges_it(limited_days):
+    none, price = limited_days["none"], limited_days["price"]
+    assert price.limited_wh == limited_days["curtail"].limited_wh
+    # Penalty 0.3 exceeds the trade prices (0.11-0.3): the seller gets 0 for the excess.
+    assert 0 < price.network_charge_coins <= 0.3 * price.limited_wh / 1000.0 + 1e-9
+    assert price.totals["provider_generation_kwh"] == pytest.approx(
+        none.totals["provider_generation_kwh"]
+    )
+    assert price.totals["transactions_rejected"] == 0
+
+
+def test_lmps_and_supply_signals_are_reported(limited_days):
+    model = limited_days["none"]
+    assert model.grid_operator.area_lmps.shape == (4,)
+    assert np.isfinite(model.metrics["lmp_min_coins_per_kwh"])
+    assert model.metrics["grid_shortfall_kw"] == 0.0 and model.metrics["dr_signal"] == 0.0
+
+
+def test_limits_without_a_power_flow_are_refused():
+    from agents.model import GridModel
+
+    with pytest.raises(ParameterError, match="^limits.rule"):
+        GridModel(
+            market=market.SortedPairing(),
+            consensus=ProofOfWork(n_validators=2),
+            grid=RadialFeeders(limits={"rule": "curtail"}),
+            population=Population(size=4),
+            tariff=TimeOfUseTariff(),
+            runtime=LocalRuntime(),
+        )
