@@ -18,15 +18,13 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
-from agents.behaviour import generator_offer_blocks
 from agents.kinds import GridOperator, Miner
 from agents.miners import MinerCandidates, select_miners
+from agents.operator import OPERATOR_KEYS, OperatorStep
 from agents.params import check, is_integer
 from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
-from agents.powerflow.limits import GridLimits, limit_trades
-from agents.powerflow.lmp import OpfFailed
 from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
 from agents.settlement import (
     GRID_EXPORT,
@@ -48,14 +46,6 @@ from market import MarketContext, OrderBook, Trades, settle_with_grid
 
 GRID_OPERATOR_ID = 0
 KIND_NAMES = ("grid_operator", "household", "ev", "provider")
-#: Per-step grid-operator metrics (nan where the grid has no power flow).
-GRID_OPERATOR_KEYS = (
-    "grid_demand_kw",
-    "grid_shortfall_kw",
-    "dr_signal",
-    "lmp_min_coins_per_kwh",
-    "lmp_max_coins_per_kwh",
-)
 
 
 class GridModel(mesa.Model):
@@ -177,7 +167,7 @@ class GridModel(mesa.Model):
         """Bind the grid's power-flow engine, if any, and precompute the day's factors."""
         power_flow = getattr(grid, "power_flow", None)
         self.physics = power_flow.bind(self.graph) if power_flow is not None else None
-        self._bind_grid_settings(grid)
+        self.operator_step = OperatorStep(self, grid)
         self.power_flow = None  # the last step's PowerFlowResult (drawn by the browser view)
         self.power_flow_summary = PowerFlowSummary(
             self.physics.engine if self.physics is not None else "none"
@@ -231,7 +221,11 @@ class GridModel(mesa.Model):
     def _build_chain(self, chain_id: str) -> None:
         grid_identity = Identity.derive(self.seed, f"agent/{GRID_OPERATOR_ID}")
         self.grid_operator = GridOperator(
-            self, self.space[SUBSTATION], grid_identity, self.tariff, supply=self.grid_supply
+            self,
+            self.space[SUBSTATION],
+            grid_identity,
+            self.tariff,
+            supply=self.operator_step.supply,
         )
         hosts, identities = self._select_validators()
         self.miners = [
@@ -310,118 +304,6 @@ class GridModel(mesa.Model):
         self.miner_selections.append(selection)
         return selection
 
-    # ------------------------------------------------------------------ grid operator
-    def _bind_grid_settings(self, grid: Any) -> None:
-        """The grid's limit rule, supply side and LMP switch (agents.grid_settings)."""
-        self.grid_limits = getattr(grid, "limits", None) or GridLimits()
-        self.grid_supply = getattr(grid, "supply", None)
-        self.lmp_enabled = bool(getattr(grid, "lmp", False))
-        self.limited_wh = 0
-        self.network_charge_coins = 0.0
-        needs = "a grid with a power flow (grid=sce56 or grid=city, power_flow.engine != none)"
-        if self.physics is None:
-            check(
-                self.grid_limits.rule == "none",
-                "limits.rule",
-                f"none without {needs}",
-                self.grid_limits.rule,
-            )
-            check(not self.lmp_enabled, "lmp", f"false without {needs}", self.lmp_enabled)
-
-    def _agent_injections(self, decisions) -> tuple[np.ndarray, np.ndarray]:
-        """Households' and EVs' bus energies of the step (providers excluded)."""
-        bus = np.concatenate([d.bus_ids for d in decisions])
-        return bus, np.concatenate([d.bus_net_kwh for d in decisions])
-
-    def _apply_grid_limits(self, step, decisions, trades, kind, ctx):
-        """Curtail or price providers' peer sales that would break a line or voltage limit."""
-        if self.grid_limits.rule == "none" or self.physics is None:
-            return trades, kind
-        s = step % (1440 // self.step_minutes)
-        dt_h = self.step_minutes / 60.0
-        bus, net_kwh = self._agent_injections(decisions)
-        try:
-            base = self.physics.solve_step(
-                bus,
-                net_kwh,
-                dt_h,
-                load_factor=float(self.background_factor[s]),
-                plant_factor=float(self.plant_factor[s]),
-            )
-        except PowerFlowDiverged:
-            return trades, kind
-        sale = (self.agent_kind[trades.seller] == 3) & (kind <= P2P_CROSS)
-        seller_bus = self.station_of_area[np.maximum(self.agent_area[trades.seller], 0)]
-        result = limit_trades(
-            self.grid_limits,
-            self.physics,
-            trades,
-            kind,
-            sale,
-            seller_bus,
-            base,
-            dt_h,
-            ctx.tariff,
-            GRID_OPERATOR_ID,
-            GRID_IMPORT,
-            GRID_EXPORT,
-        )
-        self.limited_wh += result.limited_wh
-        self.network_charge_coins += result.network_charge_coins
-        return result.trades, result.kind
-
-    def _update_lmps(self, step, decisions, ctx) -> dict[str, float]:
-        """LMPs of the step (DC OPF; agents.powerflow.lmp) and supply-side signals."""
-        out = dict.fromkeys(GRID_OPERATOR_KEYS, float("nan"))
-        if self.physics is None:
-            return out
-        s = step % (1440 // self.step_minutes)
-        dt_h = self.step_minutes / 60.0
-        bus, net_kwh = self._agent_injections(decisions)
-        p_agents, q_agents = self.physics.agent_injections(bus, net_kwh, dt_h)
-        p_back, q_back = self.physics.background_injections(
-            float(self.background_factor[s]), float(self.plant_factor[s])
-        )
-        demand_kw = -(p_agents + p_back)
-        supply = self.grid_operator.supply
-        total_kw = float(demand_kw.sum())
-        out["grid_demand_kw"] = total_kw
-        out["grid_shortfall_kw"] = float(supply.shortfall_kw(total_kw))
-        out["dr_signal"] = float(supply.demand_response_signal(total_kw))
-        if not self.lmp_enabled:
-            return out
-        params = self.population.providers
-        block_wh, block_price = generator_offer_blocks(
-            params.capacity_kw,
-            dt_h,
-            params.cost_quadratic_coins_per_kwh2,
-            params.cost_linear_coins_per_kwh,
-            params.offer_blocks,
-        )
-        n_prov = self.population.providers_per_area if block_wh > 0 else 0
-        network = self.physics.network
-        stations = network.bus_index(self.station_of_area)
-        gen_bus = np.repeat(stations, n_prov * params.offer_blocks)
-        settings = self.physics.settings
-        try:
-            self.grid_operator.update_lmps(
-                network,
-                demand_kw,
-                self.station_of_area,
-                gen_bus=gen_bus,
-                gen_capacity_kw=np.full(len(gen_bus), block_wh / 1000.0 / dt_h),
-                gen_price=np.tile(block_price, len(gen_bus) // max(params.offer_blocks, 1)),
-                retail_price=ctx.tariff,
-                voltage_band_pu=(settings.v_min_pu, settings.v_max_pu),
-                demand_kvar=-(q_agents + q_back),
-            )
-        except OpfFailed:
-            return out
-        lmps = self.grid_operator.area_lmps
-        out["lmp_min_coins_per_kwh"] = float(lmps.min())
-        out["lmp_max_coins_per_kwh"] = float(lmps.max())
-        return out
-
     # ------------------------------------------------------------------ stepping
     def market_context(self, step: int) -> MarketContext:
         """Tariffs in force during ``step`` (the same function every area uses)."""
@@ -447,7 +329,7 @@ class GridModel(mesa.Model):
                 np.where(to_grid.seller == GRID_OPERATOR_ID, GRID_IMPORT, GRID_EXPORT),
             ]
         ).astype(np.int8)
-        trades, kind = self._apply_grid_limits(step, decisions, trades, kind, ctx)
+        trades, kind = self.operator_step.apply_limits(step, decisions, trades, kind, ctx)
         trade_id = self._next_trade_id + np.arange(len(trades), dtype=np.int64)
         self._next_trade_id += len(trades)
         prices = price_micro(trades.price)
@@ -473,7 +355,7 @@ class GridModel(mesa.Model):
         )
         self.agent_log.extend(samples)
         physics = self._solve_power_flow(step, decisions, trades)
-        physics.update(self._update_lmps(step, decisions, ctx))
+        physics.update(self.operator_step.signals(step, decisions, ctx))
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
         self.datacollector.collect(self)
@@ -661,13 +543,13 @@ class GridModel(mesa.Model):
             "chain_height",
             "mempool_size",
             *METRIC_KEYS,
-            *GRID_OPERATOR_KEYS,
+            *OPERATOR_KEYS,
         ]
         metrics = dict.fromkeys(keys, 0.0)
         metrics["step"] = -1
         metrics["p2p_mean_price_coins_per_kwh"] = float("nan")
         metrics.update(PowerFlowResult.empty_metrics())
-        metrics.update(dict.fromkeys(GRID_OPERATOR_KEYS, float("nan")))
+        metrics.update(dict.fromkeys(OPERATOR_KEYS, float("nan")))
         return metrics
 
 

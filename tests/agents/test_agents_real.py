@@ -256,8 +256,8 @@ def limited_days():
 
 def test_curtail_cuts_provider_sales_and_keeps_the_books(limited_days):
     none, curtail = limited_days["none"], limited_days["curtail"]
-    assert none.limited_wh == 0 and curtail.limited_wh > 0
-    cut_kwh = curtail.limited_wh / 1000.0
+    assert none.operator_step.limited_wh == 0 and curtail.operator_step.limited_wh > 0
+    cut_kwh = curtail.operator_step.limited_wh / 1000.0
     assert curtail.totals["provider_generation_kwh"] == pytest.approx(
         none.totals["provider_generation_kwh"] - cut_kwh, abs=1e-6
     )
@@ -271,9 +271,13 @@ def test_curtail_cuts_provider_sales_and_keeps_the_books(limited_days):
 
 def test_price_rule_wheels_the_excess_and_charges_it(limited_days):
     none, price = limited_days["none"], limited_days["price"]
-    assert price.limited_wh == limited_days["curtail"].limited_wh
+    assert price.operator_step.limited_wh == limited_days["curtail"].operator_step.limited_wh
     # Penalty 0.3 exceeds the trade prices (0.11-0.3): the seller gets 0 for the excess.
-    assert 0 < price.network_charge_coins <= 0.3 * price.limited_wh / 1000.0 + 1e-9
+    assert (
+        0
+        < price.operator_step.network_charge_coins
+        <= 0.3 * price.operator_step.limited_wh / 1000.0 + 1e-9
+    )
     assert price.totals["provider_generation_kwh"] == pytest.approx(
         none.totals["provider_generation_kwh"]
     )
