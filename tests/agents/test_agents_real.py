@@ -303,3 +303,26 @@ def test_limits_without_a_power_flow_are_refused():
             tariff=TimeOfUseTariff(),
             runtime=LocalRuntime(),
         )
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_pow_miners_trips_and_kinds_match_under_ray(ray_session, tmp_path):
+    from experiments.run import run_simulation
+    from tests.conftest import make_config
+
+    base = (
+        "chain=pow",
+        "population=seed000",
+        "population.size=20",
+        "time.steps=24",
+        "output.progress=false",
+        "output.agents_sample=0",
+    )
+    local = run_simulation(make_config(*base), tmp_path / "local")
+    ray = run_simulation(
+        make_config(*base, "runtime=ray", "runtime.num_workers=2"), tmp_path / "ray"
+    )
+    assert ray["ledger_head"] == local["ledger_head"]
+    genesis = (tmp_path / "local" / "genesis.json").read_text()
+    assert genesis == (tmp_path / "ray" / "genesis.json").read_text()
