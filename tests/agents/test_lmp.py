@@ -83,3 +83,50 @@ def test_voltage_limit_binds_and_raises_the_far_price():
 def test_area_prices_reads_station_buses():
     net = _chain()
     np.testing.assert_array_equal(area_prices(np.array([1.0, 2.0, 3.0]), net, [2, 1]), [3.0, 2.0])
+
+
+def test_lmps_match_pandapower_dc_opf_on_sce56_with_congestion():
+    """Reference: pandapower's DC OPF (rundcopp) gives the same bus prices."""
+    pp = pytest.importorskip("pandapower")
+    from agents.feeders import Sce56Feeder
+
+    graph = Sce56Feeder(rating_scale=0.1).build()  # 18-53 A lines: the trunk congests
+    net = FeederNetwork.from_graph(graph)
+    demand = np.array([graph.nodes[int(n)].get("p_load_mw", 0.0) * 1000 for n in net.nodes])
+    stations = net.bus_index([n for n, d in graph.nodes(data=True) if d["kind"] == "station"])
+    gen_bus = np.concatenate([[net.root], stations])
+    capacity = np.concatenate([[np.inf], np.full(len(stations), 400.0)])
+    price = np.concatenate([[0.2], 0.3 + 0.05 * np.arange(len(stations))])
+    ours = dc_opf_lmp(net, demand, gen_bus, capacity, price, voltage_band_pu=None, voll=10.0)
+
+    ref = pp.create_empty_network(sn_mva=1.0)
+    buses = [pp.create_bus(ref, vn_kv=net.base_kv) for _ in range(net.n_bus)]
+    pp.create_ext_grid(ref, buses[net.root], min_p_mw=-100.0, max_p_mw=100.0)
+    pp.create_poly_cost(ref, 0, "ext_grid", cp1_eur_per_mw=200.0)
+    z_base = net.base_kv**2 / net.base_mva
+    for j in net.branch_to.tolist():
+        pp.create_line_from_parameters(
+            ref,
+            buses[int(net.parent[j])],
+            buses[j],
+            length_km=1.0,
+            r_ohm_per_km=net.r_pu[j] * z_base,
+            x_ohm_per_km=net.x_pu[j] * z_base,
+            c_nf_per_km=0.0,
+            max_i_ka=net.ampacity_a[j] / 1000.0,
+            max_loading_percent=100.0,
+        )
+    for i, d in enumerate(demand):
+        if d > 0:
+            pp.create_load(ref, buses[i], p_mw=d / 1000.0, controllable=False)
+            # Shedding as a generator at the value of lost load.
+            shed = pp.create_sgen(
+                ref, buses[i], p_mw=0.0, min_p_mw=0.0, max_p_mw=d / 1000.0, controllable=True
+            )
+            pp.create_poly_cost(ref, shed, "sgen", cp1_eur_per_mw=10_000.0)
+    for k, bus in enumerate(stations.tolist()):
+        g = pp.create_sgen(ref, buses[bus], p_mw=0.0, min_p_mw=0.0, max_p_mw=0.4, controllable=True)
+        pp.create_poly_cost(ref, g, "sgen", cp1_eur_per_mw=float(price[k + 1]) * 1000.0)
+    pp.rundcopp(ref)
+    assert len(ours.congested) > 0 and len(np.unique(np.round(ours.lmp, 6))) > 1
+    np.testing.assert_allclose(ours.lmp, ref.res_bus.lam_p.to_numpy() / 1000.0, atol=1e-6)
