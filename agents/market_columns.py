@@ -91,9 +91,12 @@ def _flag(household: bool, ev: bool, provider: bool) -> Builder:
 
 # ---------------------------------------------------------------- EV quantities
 def ev_soc_before_kwh(area: Area, rows: np.ndarray) -> np.ndarray:
-    """Stored energy before this step's charging (the state kernels add it first)."""
+    """Stored energy before this step's charging or V2G discharging (the kernels apply
+    them before the orders are collected)."""
     ev, eta = area.evs, area.spec.population.evs.charge_efficiency
-    return ev.soc_kwh[rows] - ev.charge_wh[rows] / 1000.0 * eta
+    return (
+        ev.soc_kwh[rows] - ev.charge_wh[rows] / 1000.0 * eta + ev.discharge_wh[rows] / 1000.0 / eta
+    )
 
 
 def ev_soc_before(area: Area, rows: np.ndarray) -> np.ndarray:
@@ -102,9 +105,8 @@ def ev_soc_before(area: Area, rows: np.ndarray) -> np.ndarray:
 
 
 def ev_daily_trip_kwh(area: Area, rows: np.ndarray) -> np.ndarray:
-    """Energy the EV drives per day (departure to arrival)."""
-    ev = area.evs
-    return ev.drive_kwh_per_step[rows] * (ev.arrive_step[rows] - ev.depart_step[rows])
+    """Energy the EV drives per day: there and back (seed 000 Eq. 4, ``agents.trips``)."""
+    return 2.0 * area.evs.leg_kwh[rows]
 
 
 def ev_min_charge_wh(area: Area, rows: np.ndarray) -> np.ndarray:
@@ -113,17 +115,14 @@ def ev_min_charge_wh(area: Area, rows: np.ndarray) -> np.ndarray:
     What the battery lacks for the next day's trip plus the owner's reserve, never
     negative.
     """
-    params = area.spec.population.evs
     need = (
-        ev_daily_trip_kwh(area, rows)
-        + params.reserve_soc * area.evs.capacity_kwh[rows]
-        - ev_soc_before_kwh(area, rows)
+        ev_daily_trip_kwh(area, rows) + area.evs.reserve_kwh[rows] - ev_soc_before_kwh(area, rows)
     )
     return np.maximum(need, 0.0) * 1000.0
 
 
 def ev_hour(area: Area, steps: np.ndarray) -> np.ndarray:
-    """Clock hour (0-23) of a step of the day."""
+    """Clock hour (0-23) of a step of the day (steps past midnight wrap)."""
     return np.floor(np.asarray(steps) * area.spec.step_minutes / 60.0) % 24
 
 
@@ -156,8 +155,7 @@ def _bus_xy(area: Area, buses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _position(axis: int) -> Builder:
     def build(area: Area, rows: OrderRows) -> Parts:
-        ev = area.evs
-        ev_bus = np.where(ev.plugged[rows.evs], ev.home_bus[rows.evs], ev.work_bus[rows.evs])
+        ev_bus = area.evs.position_bus[rows.evs]
         return tuple(
             _bus_xy(area, buses)[axis]
             for buses in (
@@ -229,15 +227,9 @@ BUILDERS: dict[str, Builder] = {
         lambda a, r: a.evs.capacity_kwh[r] * 1000.0,
         _zero,
     ),
-    "max_range_km": _kinds(
-        _ev_param("max_range_km"), _ev_param("max_range_km"), _ev_param("max_range_km")
-    ),
+    "max_range_km": _kinds(_zero, lambda a, r: a.evs.range_km[r], _zero),
     "soc_max": _kinds(_zero, _ev_param("target_soc"), _zero),
-    "threshold_wh": _kinds(
-        _zero,
-        lambda a, r: a.spec.population.evs.reserve_soc * a.evs.capacity_kwh[r] * 1000.0,
-        _zero,
-    ),
+    "threshold_wh": _kinds(_zero, lambda a, r: a.evs.reserve_kwh[r] * 1000.0, _zero),
     "plug_in_hour": _kinds(_zero, ev_plug_in_hour, _zero),
     "plug_out_hour": _kinds(_zero, ev_plug_out_hour, _zero),
     "energy_need_wh": _kinds(_zero, ev_energy_need_wh, _zero),

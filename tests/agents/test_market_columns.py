@@ -37,31 +37,37 @@ def test_every_mechanism_column_has_a_builder():
 def test_ev_columns_hand_computed():
     area = Area(make_spec(market=market.Stackelberg()))
     ev = area.evs
-    # EV 0: leaves at 08:00 (step 32), back at 17:30 (step 70), drives 0.1 kWh per step away.
-    ev.depart_step[0], ev.arrive_step[0], ev.drive_kwh_per_step[0] = 32, 70, 0.1
-    ev.capacity_kwh[0], ev.soc_kwh[0], ev.charge_wh[0] = 20.0, 10.9, 1000.0
+    # EV 0: leaves at 08:00 (step 32), back at 17:30 (step 70), 1.9 kWh each way,
+    # keeps a 4 kWh reserve, charged 1 kWh this step, no V2G.
+    ev.depart_step[0], ev.arrive_step[0], ev.leg_kwh[0], ev.reserve_kwh[0] = 32, 70, 1.9, 4.0
+    ev.capacity_kwh[0], ev.soc_kwh[0], ev.charge_wh[0], ev.discharge_wh[0] = 20.0, 10.9, 1000.0, 0
+    ev.range_km[0], ev.position_bus[0] = 120.0, ev.home_bus[0]
     cols = build_columns(
         area,
         [
             "plug_in_hour", "plug_out_hour", "energy_need_wh", "soc", "e_min_wh",
-            "is_ev", "is_provider", "alpha_max_wh", "soc_max", "threshold_wh",
+            "is_ev", "is_provider", "alpha_max_wh", "soc_max", "threshold_wh", "max_range_km",
         ],
         _rows(e=[0]),
     )  # fmt: skip
     assert cols["plug_in_hour"][0] == 17.0
     assert cols["plug_out_hour"][0] == 7.0
-    # trip 38 steps x 0.1 kWh = 3.8 kWh, at the meter / 0.9 efficiency.
+    # there and back 2 x 1.9 = 3.8 kWh, at the meter / 0.9 efficiency.
     assert cols["energy_need_wh"][0] == pytest.approx(3800.0 / 0.9)
     # Before charging: 10.9 - 1.0 x 0.9 = 10.0 kWh of 20.
     assert cols["soc"][0] == pytest.approx(0.5)
-    # e_min: trip 3.8 + reserve 0.2 x 20 - 10.0 stored < 0 -> 0.
+    # e_min: trip 3.8 + reserve 4.0 - 10.0 stored < 0 -> 0.
     assert cols["e_min_wh"][0] == 0.0
     ev.soc_kwh[0] = 0.9 + 2.0  # 2.0 kWh before charging: 3.8 + 4.0 - 2.0 = 5.8 kWh short
     assert build_columns(area, ["e_min_wh"], _rows(e=[0]))["e_min_wh"][0] == pytest.approx(5800.0)
     assert cols["is_ev"].dtype == bool and cols["is_ev"][0] and not cols["is_provider"][0]
     assert cols["alpha_max_wh"][0] == 7200.0
     assert cols["soc_max"][0] == 0.9
-    assert cols["threshold_wh"][0] == pytest.approx(0.2 * 20.0 * 1000.0)
+    assert cols["threshold_wh"][0] == pytest.approx(4000.0)
+    assert cols["max_range_km"][0] == 120.0
+    # A V2G EV that discharged 0.9 kWh: before the step it held 0.9 / 0.9 = 1 kWh more.
+    ev.charge_wh[0], ev.discharge_wh[0], ev.soc_kwh[0] = 0.0, 900.0, 9.0
+    assert build_columns(area, ["soc"], _rows(e=[0]))["soc"][0] == pytest.approx(0.5)
 
 
 def test_provider_block_costs_add_up_to_the_generator_cost():
