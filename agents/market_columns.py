@@ -91,8 +91,10 @@ def _flag(household: bool, ev: bool, provider: bool) -> Builder:
 
 # ---------------------------------------------------------------- EV quantities
 def ev_soc_before_kwh(area: Area, rows: np.ndarray) -> np.ndarray:
-    """Stored energy before this step's charging or V2G discharging (the kernels apply
-    them before the orders are collected)."""
+    """Stored energy before this step's charging or V2G discharging.
+
+    The kernels apply both before the orders are collected.
+    """
     ev, eta = area.evs, area.spec.population.evs.charge_efficiency
     return (
         ev.soc_kwh[rows] - ev.charge_wh[rows] / 1000.0 * eta + ev.discharge_wh[rows] / 1000.0 / eta
