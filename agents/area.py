@@ -206,6 +206,8 @@ class Area:
         }
         self._pv_shape = 0.0
         self._cloud_factor = 1.0
+        self.lmp_coins_per_kwh: float | None = None
+        self.tariff_now = spec.tariff.retail_price(0.0)
         self.identities = [
             Identity.derive(spec.run_seed, f"agent/{spec.id_offset + row}")
             for row in range(self.counts.total)
@@ -310,11 +312,17 @@ class Area:
             self.vehicles[j].move_to(self.world.space[int(bus)])
 
     # ------------------------------------------------------------------ one step
-    def decide(self, step: int) -> AreaDecision:
-        """Physics, bidding, signed orders and local clearing for ``step``."""
+    def decide(self, step: int, lmp: float | None = None) -> AreaDecision:
+        """Physics, bidding, signed orders and local clearing for ``step``.
+
+        ``lmp``: the grid operator's last locational marginal price at the area's
+        station (seed 003 Eq. 24's cap, the ``lmp`` column); None uses the tariff.
+        """
         self._step = step
+        self.lmp_coins_per_kwh = lmp
         self._hour = float(step_mid_hours(step % self.steps_per_day, self.spec.step_minutes))
         ctx = self.market_context(step)
+        self.tariff_now = ctx.tariff
         self._draw_exogenous()
         if self.spec.agent_path == "vectorized":
             self.act_households(slice(None))

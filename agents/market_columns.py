@@ -246,6 +246,13 @@ BUILDERS: dict[str, Builder] = {
     "stable_hours": _kinds(_zero, _zero, _rep_param("stable_hours")),
     "production_scale_kw": _kinds(_zero, _zero, _rep_param("capacity_kw")),
     "stability": _kinds(_zero, _zero, _rep_param("stability")),
+    # seed 003 Eq. 24: the price cap at the area's station (the operator's last LMP)
+    "lmp": _per_holder(
+        lambda area: np.full(
+            area.counts.total,
+            area.lmp_coins_per_kwh if area.lmp_coins_per_kwh is not None else area.tariff_now,
+        )
+    ),
     # positions (seed 000): every agent at its bus, an EV where it is
     "x_km": _position(0),
     "y_km": _position(1),

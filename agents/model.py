@@ -325,7 +325,7 @@ class GridModel(mesa.Model):
         if self.miner_pool is not None and step and step % period_steps == 0:
             self.reselect_miners(step // period_steps)
         ctx = self.market_context(step)
-        decisions = self.runtime.decide(step)
+        decisions = self.runtime.decide(step, self.grid_operator.area_lmps)
         residual = OrderBook.concat([d.residual for d in decisions])
         cross = self.market.clear(residual, ctx)
         transfers = Transfers.concat(

@@ -27,9 +27,10 @@ class AreaWorker:
         """Per area, the wallet holders' public keys."""
         return [area.public_keys for area in self.areas]
 
-    def decide(self, step: int):
-        """Every area's decisions for ``step``."""
-        return [area.decide(step) for area in self.areas]
+    def decide(self, step: int, lmps=None):
+        """Every area's decisions for ``step`` (``lmps``: one per area of this worker)."""
+        lmps = lmps if lmps is not None else [None] * len(self.areas)
+        return [area.decide(step, lmp) for area, lmp in zip(self.areas, lmps, strict=True)]
 
     def miner_candidates(self):
         """Every area's entities for miner selection."""

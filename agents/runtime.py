@@ -33,9 +33,13 @@ class LocalRuntime:
         """Per area, the wallet holders' public keys in local row order."""
         return [area.public_keys for area in self.areas]
 
-    def decide(self, step: int) -> list[AreaDecision]:
-        """Every area's decisions for ``step``, in area order."""
-        return [area.decide(step) for area in self.areas]
+    def decide(self, step: int, area_lmps: Sequence[float] | None = None) -> list[AreaDecision]:
+        """Every area's decisions for ``step``, in area order.
+
+        ``area_lmps``: the grid operator's last LMP at each area's station (or None).
+        """
+        lmps = _per_area(area_lmps, len(self.areas))
+        return [area.decide(step, lmp) for area, lmp in zip(self.areas, lmps, strict=True)]
 
     def miner_candidates(self) -> list:
         """Per area, its entities for miner selection (seed 000 Algorithm 1)."""
@@ -115,9 +119,11 @@ class RayRuntime:
         """Per area, the wallet holders' public keys in local row order."""
         return self._call("public_keys")
 
-    def decide(self, step: int) -> list[AreaDecision]:
-        """Every area's decisions for ``step``, in area order."""
-        return self._call("decide", [step] * len(self._workers))
+    def decide(self, step: int, area_lmps: Sequence[float] | None = None) -> list[AreaDecision]:
+        """Every area's decisions for ``step``, in area order (``area_lmps`` as local)."""
+        n = len(self._workers)
+        lmps = _per_area(area_lmps, self._n_areas)
+        return self._call("decide", [step] * n, [lmps[i::n] for i in range(n)])
 
     def miner_candidates(self) -> list:
         """Per area, its entities for miner selection (seed 000 Algorithm 1)."""
@@ -147,3 +153,10 @@ class RayRuntime:
         for worker in getattr(self, "_workers", []):
             ray.kill(worker)
         self._workers = []
+
+
+def _per_area(area_lmps: Sequence[float] | None, n_areas: int) -> list[float | None]:
+    """The LMP of each area, or None for every area when there are none."""
+    if area_lmps is None:
+        return [None] * n_areas
+    return [float(x) for x in area_lmps]

@@ -64,7 +64,7 @@ class LocalRE:
 
     name: ClassVar[str] = "local_re"
     book_columns: ClassVar[tuple[str, ...]] = (
-        "reputation", "reliability_threshold", "feedback_quality", "renewable",
+        "reputation", "reliability_threshold", "feedback_quality", "renewable", "lmp",
         "stable_from_hour", "stable_to_hour", "stable_hours", "production_scale_kw", "stability",
     )  # fmt: skip
     log_base: float = 10.0

@@ -242,3 +242,12 @@ def test_empty_feedback_changes_nothing():
     apply_feedback(state, MarketFeedback.empty(), id_offset=1)
     assert np.array_equal(state.credit, before)
     assert "credit" in BUILDERS
+
+
+def test_lmp_column_is_the_operators_last_price_else_the_tariff():
+    area = Area(make_spec(market=market.LocalRE()))
+    area.decide(40)  # 10:00-10:15, day tariff
+    rows = _rows(h=[0, 1], p=[0], block=[0])
+    assert list(build_columns(area, ["lmp"], rows)["lmp"]) == [0.20] * 3
+    area.decide(41, lmp=0.17)
+    assert list(build_columns(area, ["lmp"], rows)["lmp"]) == [0.17] * 3
