@@ -30,7 +30,10 @@ class AreaWorker:
     def decide(self, step: int, lmps=None):
         """Every area's decisions for ``step`` (``lmps``: one per area of this worker)."""
         lmps = lmps if lmps is not None else [None] * len(self.areas)
-        return [area.decide(step, lmp) for area, lmp in zip(self.areas, lmps, strict=True)]
+        return [
+            area.decide(step) if lmp is None else area.decide(step, lmp)
+            for area, lmp in zip(self.areas, lmps, strict=True)
+        ]
 
     def miner_candidates(self):
         """Every area's entities for miner selection."""

@@ -39,7 +39,7 @@ class LocalRuntime:
         ``area_lmps``: the grid operator's last LMP at each area's station (or None).
         """
         lmps = _per_area(area_lmps, len(self.areas))
-        return [area.decide(step, lmp) for area, lmp in zip(self.areas, lmps, strict=True)]
+        return [_decide(area, step, lmp) for area, lmp in zip(self.areas, lmps, strict=True)]
 
     def miner_candidates(self) -> list:
         """Per area, its entities for miner selection (seed 000 Algorithm 1)."""
@@ -153,6 +153,11 @@ class RayRuntime:
         for worker in getattr(self, "_workers", []):
             ray.kill(worker)
         self._workers = []
+
+
+def _decide(area: Area, step: int, lmp: float | None) -> AreaDecision:
+    """``area.decide``, passing the LMP only when there is one (wrappers may take one arg)."""
+    return area.decide(step) if lmp is None else area.decide(step, lmp)
 
 
 def _per_area(area_lmps: Sequence[float] | None, n_areas: int) -> list[float | None]:

@@ -88,7 +88,7 @@ CATALOGUE = [
     ("population.evs.arrival_h=[5,6]", ["arrival_h", "later than every departure"]),
     # market state of the agents
     ("population.households.reliability=[0.5,1.5]", ["reliability", "<= 1"]),
-    ("population.evs.max_range_km=0", ["max_range_km", "> 0"]),
+    ("population.renewables.stability=2", ["stability", "<= 1"]),
     ("population.renewable_providers_per_area=-1", ["renewable_providers_per_area", ">= 0"]),
     ("population.initial_reputation=2", ["initial_reputation", "<= 1"]),
     # malformed override syntax
