@@ -10,6 +10,7 @@ run a pure function of its config and seed.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import mesa
@@ -428,10 +429,19 @@ class GridModel(mesa.Model):
             abs(self.metrics["energy_balance_error_kwh"]),
         )
 
-    def run(self, progress=None) -> None:
-        """Run every step, then seal what is left in the mempool."""
-        for _ in range(self.n_steps):
+    def run(self, progress=None, after_step=None) -> None:
+        """Run every step not yet run, then seal what is left in the mempool.
+
+        Args:
+            progress: Optional tqdm-like bar, advanced once per step.
+            after_step: Optional ``after_step(model)`` called after each step (the
+                checkpoint writer); a model restored from a checkpoint goes on from
+                the step after the last one it ran.
+        """
+        while self.steps < self.n_steps:
             self.step()
+            if after_step is not None:
+                after_step(self)
             if progress is not None:
                 progress.update(1)
         self.finish()
@@ -489,8 +499,14 @@ class GridModel(mesa.Model):
         return metrics
 
 
-def _reporter(name: str):
-    return lambda model: model.metrics[name]
+def _metric(model: GridModel, name: str) -> float:
+    return model.metrics[name]
+
+
+def _reporter(name: str) -> partial:
+    # A partial of a module-level function, not a lambda, so that a model pickles
+    # (checkpoints); Mesa's DataCollector calls partials with the model.
+    return partial(_metric, name=name)
 
 
 def _validator_buses(graph) -> list[int]:
