@@ -101,6 +101,12 @@ class RayRuntime:
             "an integer >= 1",
             self.num_workers,
         )
+        check(
+            is_integer(self.max_restarts) and self.max_restarts >= 0,
+            "max_restarts",
+            "an integer >= 0",
+            self.max_restarts,
+        )
 
     def start(self, specs: Sequence[AreaSpec]) -> None:
         """Connect to Ray (once per process) and build the areas inside the actors."""
