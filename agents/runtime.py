@@ -138,9 +138,7 @@ class RayRuntime:
         from ray.exceptions import RayActorError
 
         args = [tuple(a[i] for a in args_per_worker) for i in range(len(self._workers))]
-        calls = [
-            getattr(worker, method).remote(*args[i]) for i, worker in enumerate(self._workers)
-        ]
+        calls = [getattr(worker, method).remote(*args[i]) for i, worker in enumerate(self._workers)]
         results = []
         for i, call in enumerate(calls):
             try:

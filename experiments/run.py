@@ -214,8 +214,10 @@ def app(cfg: DictConfig) -> None:
         return
     except WorkerLost as error:
         if not sweeping:
-            print(f"gridledger: error: {error}; results of the completed steps are in {run_dir}",
-                  file=sys.stderr)
+            print(
+                f"gridledger: error: {error}; results of the completed steps are in {run_dir}",
+                file=sys.stderr,
+            )
             sys.exit(1)
         _record_failure(run_dir, hydra_cfg.job.num, error, config_error=False)
         return

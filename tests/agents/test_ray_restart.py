@@ -62,7 +62,9 @@ def test_killed_actor_is_replaced_and_the_head_is_unchanged(
         model.runtime.close()
 
 
-def test_replacement_replays_from_the_last_checkpoint(ray_session, local_head, tmp_path, monkeypatch):
+def test_replacement_replays_from_the_last_checkpoint(
+    ray_session, local_head, tmp_path, monkeypatch
+):
     killed = kill_worker_before(monkeypatch, ray_session, "decide", 5, 0)
     summary = run_simulation(make_config(*BASE, *RAY, "checkpoint.every_steps=2"), tmp_path)
     assert killed == [5]
