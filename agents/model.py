@@ -18,6 +18,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
+from agents.invariants import CheckedMarket, StepInvariants
 from agents.kinds import GridOperator, Miner
 from agents.params import check, is_integer
 from agents.population import Population
@@ -63,6 +64,8 @@ class GridModel(mesa.Model):
         agent_path: "vectorized" or "per_agent" (must give identical results).
         sign_orders: Whether orders are signed and verified by the aggregators.
         agents_sample: How many agents are reported per step in total.
+        check_invariants: Check coins, energy, blocks and trades after every step
+            (:mod:`agents.invariants`; debug mode, slower).
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class GridModel(mesa.Model):
         agent_path: str = "vectorized",
         sign_orders: bool = True,
         agents_sample: int = 1000,
+        check_invariants: bool = False,
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -94,6 +98,7 @@ class GridModel(mesa.Model):
         # A fourth child for the feeder's weather leaves the first three unchanged.
         topology_seed, driver_seed, areas_seed, weather_seed = root.spawn(4)
         super().__init__(rng=np.random.default_rng(driver_seed))
+        market = self._invariant_market(market, check_invariants)
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
         self.seed, self.step_minutes, self.n_steps = seed, step_minutes, steps
@@ -133,6 +138,7 @@ class GridModel(mesa.Model):
         ]
         self.runtime.start(specs)
         self._build_chain(chain_id)
+        self.invariants = StepInvariants([self.chain]) if check_invariants else None
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
         self.metrics: dict[str, float] = self._empty_metrics()
@@ -299,7 +305,19 @@ class GridModel(mesa.Model):
         physics = self._solve_power_flow(step, decisions, trades)
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
+        self._check_invariants(step, ctx, residual, Trades.concat([cross.trades, to_grid]))
         self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ debug mode
+    @staticmethod
+    def _invariant_market(market: Any, check_invariants: bool) -> Any:
+        """In debug mode, the market whose every clearing is checked (areas and across)."""
+        return CheckedMarket(market) if check_invariants else market
+
+    def _check_invariants(self, step: int, ctx, residual: OrderBook, settled: Trades) -> None:
+        """In debug mode, check the step's invariants (:mod:`agents.invariants`)."""
+        if self.invariants is not None:
+            self.invariants.check_step(step, self.metrics, residual, settled, GRID_OPERATOR_ID, ctx)
 
     def _settle(self, step, timestamp_ms, trades, kind, trade_id, prices, amounts):
         """Have every area sign its agents' payments; the driver signs the grid's."""

@@ -74,6 +74,7 @@ def build(cfg: DictConfig) -> GridModel:
             agent_path=simulation.agent_path,
             sign_orders=simulation.sign_orders,
             agents_sample=cfg.output.agents_sample,
+            check_invariants=cfg.debug.invariants,
         )
     except ParameterError as error:
         key = MODEL_KEYS.get(error.key, error.key)

@@ -35,6 +35,7 @@ from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
 from agents.accounting import summarize
+from agents.invariants import InvariantViolation
 from agents.model import KIND_NAMES, GridModel
 from agents.runtime import WorkerLost
 from agents.settlement import TRADE_KINDS
@@ -57,13 +58,15 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     With ``checkpoint.every_steps=k`` the whole run state is saved into ``run_dir`` after
     every k-th step; with ``resume=true`` the run goes on from the checkpoint in
     ``run_dir`` (see :mod:`experiments.checkpoint`). If the runtime loses an area for
-    good (:class:`agents.runtime.WorkerLost`), the results of the steps completed so far
-    are written (everything but ``summary.json``, whose absence marks an incomplete run)
-    and the error propagates.
+    good (:class:`agents.runtime.WorkerLost`) or, in debug mode, an invariant fails
+    (:class:`agents.invariants.InvariantViolation`), the results so far are written
+    (everything but ``summary.json``, whose absence marks an incomplete run) and the
+    error propagates.
 
     Raises:
         ConfigError: The config cannot run (raised before the first step).
         WorkerLost: A Ray actor died and could not be replaced.
+        InvariantViolation: An invariant failed (``debug.invariants=true``).
     """
     started = time.perf_counter()
     every = checkpoint.checkpoint_every(cfg)
@@ -103,7 +106,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                 raise ConfigError(
                     f"market={model.market.name} cannot run with the current agents: {error}"
                 ) from None
-            except WorkerLost:
+            except (WorkerLost, InvariantViolation):
                 write_results(model, run_dir)
                 raise
         simulated = time.perf_counter()
@@ -212,10 +215,10 @@ def app(cfg: DictConfig) -> None:
             sys.exit(2)
         _record_failure(run_dir, hydra_cfg.job.num, error, config_error=True)
         return
-    except WorkerLost as error:
+    except (WorkerLost, InvariantViolation) as error:
         if not sweeping:
             print(
-                f"gridledger: error: {error}; results of the completed steps are in {run_dir}",
+                f"gridledger: error: {_one_line(error)}; results so far are in {run_dir}",
                 file=sys.stderr,
             )
             sys.exit(1)
@@ -227,6 +230,15 @@ def app(cfg: DictConfig) -> None:
         _record_failure(run_dir, hydra_cfg.job.num, error, config_error=False)
         return
     _report(summary, run_dir)
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's own message (an error raised in a Ray actor carries its cause)."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, BaseException):
+        error = cause
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _record_failure(run_dir: Path, job: int, error: Exception, *, config_error: bool) -> None:
