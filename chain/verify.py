@@ -205,8 +205,11 @@ def _verify_rows(
 
 
 def _scalar_rows(kind: str, rows: list[dict], problems: Problems) -> list[dict]:
-    """Rows whose every value is a scalar; a list or map (a file written with another
-    schema) is reported and replaced by its text so the checks can go on."""
+    """Rows whose every value is a scalar.
+
+    A list or map (a file written with another schema) is reported and replaced by its
+    text, so the checks can go on with the values the file claims.
+    """
     out = []
     for position, row in enumerate(rows):
         bad = [name for name, value in row.items() if isinstance(value, (list, dict))]

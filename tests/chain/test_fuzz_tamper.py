@@ -27,9 +27,8 @@ from functools import lru_cache
 
 import pytest
 
-from chain import Pbft, ProofOfWork
+from chain import Pbft, ProofOfWork, verify_consensus
 from chain import verify as verify_module
-from chain import verify_consensus
 from chain.export import (
     CERTIFICATES_SCHEMA,
     _block_columns,
