@@ -27,9 +27,11 @@ resume with one line (exit 2).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import pickle
 import platform
+import types
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,13 @@ class _RunPickler(pickle.Pickler):
 
     def persistent_id(self, obj: Any) -> str | None:
         return _RUNTIME_ID if obj is self._runtime else None
+
+    def reducer_override(self, obj: Any) -> Any:
+        # A module held by a plug-in (e.g. a lazily imported power-flow library) is
+        # saved as its name and imported again on resume.
+        if isinstance(obj, types.ModuleType):
+            return importlib.import_module, (obj.__name__,)
+        return NotImplemented
 
 
 class _RunUnpickler(pickle.Unpickler):

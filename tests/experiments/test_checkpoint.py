@@ -15,6 +15,7 @@ import pytest
 from agents.model import GridModel
 from experiments import checkpoint
 from experiments import run as run_module
+from experiments.build import build
 from experiments.errors import ConfigError
 from experiments.run import run_simulation
 from tests.conftest import make_config
@@ -166,3 +167,29 @@ def test_resume_under_ray_matches_local(ray_session, tmp_path, monkeypatch):
     assert resumed["ledger_head"] == local["ledger_head"]
     assert_same_results(tmp_path / "local3", run_dir)
     assert summary["ledger_head"] != local["ledger_head"]  # 3 areas is another run
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("grid=sce56", "grid.power_flow.engine=pandapower"),  # holds the pandapower module
+        ("chain=pow",),
+        ("chain=hybrid", "chain.n_validators=5"),
+        ("simulation.agent_path=per_agent",),
+    ],
+    ids=lambda o: o[0],
+)
+def test_resume_reaches_the_same_head_with_other_plug_ins(tmp_path, overrides):
+    cfg = make_config("time.steps=6", "population.size=16", *overrides)
+    straight = build(cfg)
+    straight.run()
+    interrupted = build(cfg)
+    for _ in range(4):
+        interrupted.step()
+    cfg_hash = checkpoint.config_hash(cfg)
+    checkpoint.write_checkpoint(interrupted, tmp_path, cfg_hash)
+    resumed = checkpoint.resume(build(cfg), tmp_path, cfg_hash)
+    assert resumed.steps == 4
+    resumed.run()
+    assert resumed.chain.head_hash == straight.chain.head_hash
+    assert resumed.chain.ledger.height == straight.chain.ledger.height
