@@ -6,8 +6,13 @@ uninterrupted one (same ledger head, same trades, same tables)."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,6 +25,7 @@ from experiments.errors import ConfigError
 from experiments.run import run_simulation
 from tests.conftest import make_config
 
+REPO = Path(__file__).resolve().parents[2]
 BASE = ("time.steps=8", "population.size=24", "output.progress=false")
 TABLES = ("model.parquet", "trades.parquet", "agents.parquet", "blocks.parquet",
           "transactions.parquet")  # fmt: skip
@@ -193,3 +199,35 @@ def test_resume_reaches_the_same_head_with_other_plug_ins(tmp_path, overrides):
     resumed.run()
     assert resumed.chain.head_hash == straight.chain.head_hash
     assert resumed.chain.ledger.height == straight.chain.ledger.height
+
+
+@pytest.mark.slow
+def test_sigkilled_process_resumes_to_the_uninterrupted_head(tmp_path):
+    """A real kill: the gridledger process gets SIGKILL once a checkpoint is on disk."""
+    env = dict(os.environ)
+    env.pop("HYDRA_FULL_ERROR", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(REPO)]))
+    args = ["population.size=200", "time.steps=48", "output.progress=false"]
+    command = [sys.executable, "-m", "experiments.run", *args, "checkpoint.every_steps=4"]
+
+    def gridledger(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, *extra], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+        )
+
+    straight = gridledger("hydra.run.dir=straight")
+    assert straight.returncode == 0, straight.stderr
+    process = subprocess.Popen([*command, "hydra.run.dir=killed"], cwd=tmp_path, env=env)
+    saved = tmp_path / "killed" / checkpoint.CHECKPOINT_FILE
+    deadline = time.monotonic() + 300
+    while not saved.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    steps_done = checkpoint.read_header(tmp_path / "killed")["steps_done"]
+    assert 4 <= steps_done < 48
+    assert not (tmp_path / "killed" / "summary.json").exists()
+    resumed = gridledger("hydra.run.dir=killed", "resume=true")
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_results(tmp_path / "straight", tmp_path / "killed")
