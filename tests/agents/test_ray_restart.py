@@ -117,3 +117,17 @@ def test_cli_reports_a_lost_actor_on_one_line_with_exit_1(
     assert (tmp_path / "out" / "model.parquet").is_file()
     assert not (tmp_path / "out" / "summary.json").exists()
     assert json.loads((tmp_path / "out" / "genesis.json").read_text())["format"]
+
+
+@pytest.mark.slow
+def test_run_stopped_by_a_lost_actor_resumes_from_its_checkpoint(
+    ray_session, local_head, tmp_path, monkeypatch
+):
+    cfg = (*BASE, *RAY, "checkpoint.every_steps=2")
+    with monkeypatch.context() as patch:
+        killed = kill_worker_before(patch, ray_session, "decide", 3, 0)
+        dying_replacements(patch, ray_session, killed)
+        with pytest.raises(WorkerLost):
+            run_simulation(make_config(*cfg), tmp_path)
+    summary = run_simulation(make_config(*cfg, "resume=true"), tmp_path)
+    assert summary["ledger_head"]["main"] == local_head
