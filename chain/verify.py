@@ -43,6 +43,7 @@ from chain.verify_consensus import (
     group_certificates,
     rules_from_genesis,
 )
+from chain.verify_protocols import check_protocols
 
 LEDGER_FORMAT = "gridledger-ledger/1"
 REQUIRED_FILES = ("genesis.json", "blocks.parquet", "transactions.parquet")
@@ -158,6 +159,7 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
             problems.add(
                 f"certificates: rows for chain {chain_id!r} height {height!r} name no block"
             )
+        check_protocols(directory, genesis_by_chain, block_rows, tx_rows, chains, problems)
         _check_summary(directory, chains, problems)
     return VerificationReport(
         ok=problems.count == 0, problems=problems.items, chains=chains, n_problems=problems.count
