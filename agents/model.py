@@ -23,6 +23,7 @@ from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
 from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
+from agents.security import RunSecurity
 from agents.settlement import (
     GRID_EXPORT,
     GRID_IMPORT,
@@ -62,6 +63,9 @@ class GridModel(mesa.Model):
         agent_path: "vectorized" or "per_agent" (must give identical results).
         sign_orders: Whether orders are signed and verified by the aggregators.
         agents_sample: How many agents are reported per step in total.
+        adversary: Attacks the run suffers (:class:`agents.adversary.AdversaryConfig`).
+        dr_protocol: ``auto`` (on for the double auction), ``on`` or ``off``: seed
+            001's demand-response protocol in front of peer-to-peer payments.
     """
 
     def __init__(
@@ -80,6 +84,8 @@ class GridModel(mesa.Model):
         agent_path: str = "vectorized",
         sign_orders: bool = True,
         agents_sample: int = 1000,
+        adversary: Any = None,
+        dr_protocol: str = "auto",
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -95,6 +101,7 @@ class GridModel(mesa.Model):
         super().__init__(rng=np.random.default_rng(driver_seed))
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
+        self.adversary, self.dr_protocol = adversary, dr_protocol
         self.seed, self.step_minutes, self.n_steps = seed, step_minutes, steps
         self.step_ms = step_minutes * 60_000
         self.graph = grid.build(np.random.default_rng(topology_seed))
@@ -134,7 +141,10 @@ class GridModel(mesa.Model):
         self._build_chain(chain_id)
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
-        self.metrics: dict[str, float] = self._empty_metrics()
+        self.metrics: dict[str, float] = {
+            **self._empty_metrics(),
+            **dict.fromkeys(self.security.metric_keys(), 0.0),
+        }
         self.totals: dict[str, float] = {}
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
@@ -238,14 +248,25 @@ class GridModel(mesa.Model):
         }
         for area_balances in self.runtime.genesis_balances():
             balances.update(area_balances)
+        self.security = RunSecurity(
+            run_seed=self.seed,
+            chain_id=chain_id,
+            public_keys=self.public_keys,
+            validators=[m.identity for m in self.miners],
+            adversary=self.adversary,
+            dr_protocol=self.dr_protocol,
+            market_name=getattr(self.market, "name", ""),
+        )
         genesis = Genesis(
             chain_id=chain_id,
             consensus=self.consensus.name,
             balances=balances,
             validators=tuple(m.identity.public_hex for m in self.miners),
-            params=self.consensus.params(),
+            params={**self.consensus.params(), **self.security.genesis_params()},
         )
-        self.chain = Chain(genesis, self.consensus, [m.identity for m in self.miners])
+        self.chain = Chain(
+            genesis, self.consensus, [m.identity for m in self.miners], self.security.registry
+        )
         self._grid_nonce = 0
         self.blocks_by_proposer: dict[str, int] = {}
 
@@ -277,7 +298,7 @@ class GridModel(mesa.Model):
         amounts = payment_micro(trades.quantity_wh, prices)
         timestamp_ms = step * self.step_ms
         signed, samples = self._settle(step, timestamp_ms, trades, kind, trade_id, prices, amounts)
-        rejected = self.chain.submit(signed)
+        rejected = self.security.submit(self.chain, signed, timestamp_ms)
         blocks = self.chain.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
@@ -298,6 +319,7 @@ class GridModel(mesa.Model):
         physics = self._solve_power_flow(step, decisions, trades)
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
+        self.metrics.update(self.security.metrics())
         self.datacollector.collect(self)
 
     def _settle(self, step, timestamp_ms, trades, kind, trade_id, prices, amounts):
