@@ -258,10 +258,9 @@ class AttackInjector:
             sp = self.identity(sp_agent)
             credit = mempool.pending_balance(key)
             record = dr.last_record.get(key, NO_RECORD)
-            payment = attacks.sign_transaction(
-                me, attacks.make_tx(chain.chain_id, key, sp.public_hex, 0, mempool.pending_nonce(key),
-                                now_ms),
-            )  # fmt: skip
+            nonce = mempool.pending_nonce(key)
+            tx = attacks.make_tx(chain.chain_id, key, sp.public_hex, 0, nonce, now_ms)
+            payment = attacks.sign_transaction(me, tx)
             context = {"credit": credit, "pre_record": record, "now_ms": now_ms}
             if "dr_forged_token" in kinds:
                 genuine = dr.issue(me, sp, payment, credit=credit, pre_record=record, now_ms=now_ms)
@@ -325,8 +324,10 @@ class AttackInjector:
             out["pow_private_fork"] = {
                 "hash_share": config.fork_hash_share,
                 "table": attacks.fork_table(
-                    (config.fork_hash_share,), tuple(range(1, max(k, 6) + 1)),
-                    config.fork_trials, self.run_seed,
+                    (config.fork_hash_share,),
+                    tuple(range(1, max(k, 6) + 1)),
+                    config.fork_trials,
+                    self.run_seed,
                 ),  # fmt: skip
                 "confirmations": k,
             }

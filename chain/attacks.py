@@ -90,8 +90,11 @@ class AttackLedger:
 
 
 # ---------------------------------------------------------------------- transactions
-def make_tx(chain_id: str, sender: str, receiver: str, amount: int, nonce: int, now_ms: int,
-        kind: str = "p2p_payment") -> Transaction:  # fmt: skip
+def make_tx(
+    chain_id: str, sender: str, receiver: str, amount: int, nonce: int, now_ms: int,
+    kind: str = "p2p_payment",
+) -> Transaction:  # fmt: skip
+    """An unsigned attack payment (payload ``{"attack": 1}``)."""
     return Transaction(
         chain_id=chain_id, sender=sender, receiver=receiver, amount=int(amount),
         nonce=int(nonce), kind=kind, payload={"attack": 1}, timestamp_ms=int(now_ms),
@@ -134,7 +137,8 @@ def unregistered(
     outsider: Identity, chain_id: str, receiver: str, now_ms: int
 ) -> SignedTransaction:
     """A payment signed by a key the authority never certified."""
-    return sign_transaction(outsider, make_tx(chain_id, outsider.public_hex, receiver, 1, 0, now_ms))
+    tx = make_tx(chain_id, outsider.public_hex, receiver, 1, 0, now_ms)
+    return sign_transaction(outsider, tx)
 
 
 def submit_attacks(
@@ -231,9 +235,7 @@ def try_apply(chain: Any, block: Block) -> LedgerError | None:
 
 
 # ---------------------------------------------------------------------- DR tokens
-def dr_forged(
-    protocol: DrProtocol, message: DrMessage, attacker: Identity
-) -> DrMessage:
+def dr_forged(protocol: DrProtocol, message: DrMessage, attacker: Identity) -> DrMessage:
     """The same token with ``SignToken`` made by the attacker instead of the SP."""
     forged = attacker.sign(token_bytes(message.token)).hex()
     return DrMessage(
@@ -299,7 +301,7 @@ def simulate_private_fork(
     confirmations: int,
     trials: int,
     rng: np.random.Generator,
-    horizon_blocks: int = 2000,
+    horizon_blocks: int = 200,
 ) -> float:
     """Monte Carlo estimate of :func:`private_fork_success_probability`.
 
@@ -347,4 +349,3 @@ def fork_table(
         for q in shares
         for k in confirmations
     ]
-

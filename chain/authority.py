@@ -208,9 +208,14 @@ class Registry:
         authorities = {row["ca_public_key"] for row in rows}
         if len(authorities) != 1:
             raise ValueError(f"identities must come from one authority (got {len(authorities)})")
+        ints = ("wallet_random", "wallet_nonce", "issued_ms")
         certs = [
             NodeCertificate(
-                **{name: row[name] for name in CERTIFICATE_FIELDS}, signature=row["signature"]
+                **{
+                    name: int(row[name]) if name in ints else row[name]
+                    for name in CERTIFICATE_FIELDS
+                },
+                signature=row["signature"],
             )
             for row in rows
         ]
