@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chain import Identity, Pbft
-from chain import attacks
+from chain import Identity, Pbft, attacks
 from tests.chain.builders import COIN, SEED, pay
 from tests.chain.security_builders import registered_chain
 
