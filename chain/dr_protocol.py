@@ -363,6 +363,11 @@ class DrProtocol:
         for stx in stxs:
             self.last_record[stx.tx.sender] = stx.tx_hash
 
+    def committed_messages(self, blocks: Iterable[Any]) -> list[DrMessage]:
+        """The accepted messages whose payment is in ``blocks`` (what an export holds)."""
+        committed = {stx.tx_hash for block in blocks for stx in block.transactions}
+        return [m for m in self.messages if m.token["payment"] in committed]
+
     def metrics(self) -> dict[str, int]:
         """Messages, bytes, accepted payments and rejections by error."""
         return {

@@ -123,7 +123,7 @@ def write_results(model: GridModel, run_dir: Path) -> None:
     write_parquet(run_dir / "trades.parquet", trades)
     write_ledger(run_dir, [model.chain])
     if model.security.dr is not None:
-        write_dr_messages(run_dir, model.security.dr.messages)
+        write_dr_messages(run_dir, model.security.dr.committed_messages(model.chain.blocks))
 
 
 def _frame(log: list[dict]) -> pd.DataFrame:
