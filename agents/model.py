@@ -9,6 +9,7 @@ run a pure function of its config and seed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -18,6 +19,8 @@ from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
 from agents.kinds import GridOperator, Miner
+from agents.miners import MinerCandidates, select_miners
+from agents.operator import OPERATOR_KEYS, OperatorStep
 from agents.params import check, is_integer
 from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
@@ -133,7 +136,7 @@ class GridModel(mesa.Model):
                 agent_path=agent_path,
                 sign_orders=sign_orders,
                 sample_size=math.ceil(agents_sample / self.n_areas) if agents_sample else 0,
-                profiles=self.day_profiles,
+                profiles=self.day_profiles if population.profiles == "standard" else None,
             )
             for a, seed_a in enumerate(areas_seed.spawn(self.n_areas))
         ]
@@ -174,6 +177,7 @@ class GridModel(mesa.Model):
         """Bind the grid's power-flow engine, if any, and precompute the day's factors."""
         power_flow = getattr(grid, "power_flow", None)
         self.physics = power_flow.bind(self.graph) if power_flow is not None else None
+        self.operator_step = OperatorStep(self, grid)
         self.power_flow = None  # the last step's PowerFlowResult (drawn by the browser view)
         self.power_flow_summary = PowerFlowSummary(
             self.physics.engine if self.physics is not None else "none"
@@ -182,10 +186,13 @@ class GridModel(mesa.Model):
             [station_bus(self.graph, a) for a in range(self.n_areas)], dtype=np.int64
         )
         self.day_profiles = None
-        if self.physics is None:
+        if self.physics is None and self.population.profiles != "standard":
             return
+        # Standard profiles on every grid: grids without a site use the default Site().
         day = DayProfiles.build(getattr(grid, "site", None) or Site(), self.step_minutes)
         self.day_profiles = day
+        if self.physics is None:
+            return
         self.background_factor = day.peak_normalised(getattr(grid, "background_profile", "h0_dyn"))
         clouds = cloudiness_factors(np.random.default_rng(weather_seed), day.steps_per_day)
         self.plant_factor = day.pv_kw_per_kwp * clouds
@@ -223,10 +230,16 @@ class GridModel(mesa.Model):
 
     def _build_chain(self, chain_id: str) -> None:
         grid_identity = Identity.derive(self.seed, f"agent/{GRID_OPERATOR_ID}")
-        self.grid_operator = GridOperator(self, self.space[SUBSTATION], grid_identity, self.tariff)
-        hosts = self.validator_buses
+        self.grid_operator = GridOperator(
+            self,
+            self.space[SUBSTATION],
+            grid_identity,
+            self.tariff,
+            supply=self.operator_step.supply,
+        )
+        hosts, identities = self._select_validators()
         self.miners = [
-            Miner(self, k, self.space[hosts[k]], Identity.derive(self.seed, f"validator/{k}"))
+            Miner(self, k, self.space[hosts[k]], identities[k])
             for k in range(self.consensus.n_validators)
         ]
         if getattr(self.consensus, "needs_validator_areas", False):
@@ -270,6 +283,48 @@ class GridModel(mesa.Model):
         self._grid_nonce = 0
         self.blocks_by_proposer: dict[str, int] = {}
 
+    def _select_validators(self) -> tuple[list[int], list[Identity]]:
+        """Validator buses and identities; for ``chain=pow``, seed 000 Algorithm 1.
+
+        With proof of work and ``population.miners.enabled``, the miners are chosen
+        from the population's homes, buildings, industry and EVs by
+        :func:`agents.miners.select_miners` (period 0); the consensus is rebuilt with
+        their number and hash rates, each miner sits at its entity's bus and signs with
+        a key of its own (``miner/<agent id>``; the wallet key stays in its area).
+        Later periods' selections are recomputed by :meth:`reselect_miners`; the
+        chain's miner set is the genesis one (see docs/grid.md).
+        """
+        params = self.population.miners
+        self.miner_pool = None
+        self.miner_selections: list = []
+        if getattr(self.consensus, "name", "") != "pow" or not params.enabled:
+            hosts = self.validator_buses
+            ids = [
+                Identity.derive(self.seed, f"validator/{k}")
+                for k in range(self.consensus.n_validators)
+            ]
+            return hosts, ids
+        self.miner_pool = MinerCandidates.concat(self.runtime.miner_candidates())
+        selection = select_miners(self.miner_pool, params, self.seed, period=0)
+        self.miner_selections.append(selection)
+        rows = selection.miners
+        self.consensus = dataclasses.replace(
+            self.consensus,
+            n_validators=len(rows),
+            hash_rates_hps=[int(r) for r in self.miner_pool.hash_rate_hps[rows]],
+        )
+        hosts = [int(b) for b in self.miner_pool.bus[rows]]
+        ids = [Identity.derive(self.seed, f"miner/{int(a)}") for a in self.miner_pool.agent[rows]]
+        return hosts, ids
+
+    def reselect_miners(self, period: int):
+        """Seed 000 Algorithm 1 for ``period`` (changed thresholds, new random pick)."""
+        if self.miner_pool is None:
+            return None
+        selection = select_miners(self.miner_pool, self.population.miners, self.seed, period)
+        self.miner_selections.append(selection)
+        return selection
+
     # ------------------------------------------------------------------ stepping
     def market_context(self, step: int) -> MarketContext:
         """Tariffs in force during ``step`` (the same function every area uses)."""
@@ -278,6 +333,9 @@ class GridModel(mesa.Model):
     def step(self) -> None:
         """One market step: decide, clear locally and across areas, pay, seal blocks."""
         step = self.steps - 1
+        period_steps = self.population.miners.period_steps
+        if self.miner_pool is not None and step and step % period_steps == 0:
+            self.reselect_miners(step // period_steps)
         ctx = self.market_context(step)
         decisions = self.runtime.decide(step)
         residual = OrderBook.concat([d.residual for d in decisions])
@@ -292,6 +350,7 @@ class GridModel(mesa.Model):
                 np.where(to_grid.seller == GRID_OPERATOR_ID, GRID_IMPORT, GRID_EXPORT),
             ]
         ).astype(np.int8)
+        trades, kind = self.operator_step.apply_limits(step, decisions, trades, kind, ctx)
         trade_id = self._next_trade_id + np.arange(len(trades), dtype=np.int64)
         self._next_trade_id += len(trades)
         prices = price_micro(trades.price)
@@ -317,6 +376,7 @@ class GridModel(mesa.Model):
         )
         self.agent_log.extend(samples)
         physics = self._solve_power_flow(step, decisions, trades)
+        physics.update(self.operator_step.signals(step, decisions, ctx))
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
         self.metrics.update(self.security.metrics())
@@ -398,6 +458,7 @@ class GridModel(mesa.Model):
         supply = (
             energy["pv_kwh"]
             + energy["battery_discharge_kwh"]
+            + energy["ev_discharge_kwh"]
             + generation
             + by_kind["grid_import_kwh"]
         )
@@ -483,6 +544,7 @@ class GridModel(mesa.Model):
             "battery_loss_kwh",
             "battery_stored_kwh",
             "ev_charge_kwh",
+            "ev_discharge_kwh",
             "ev_drive_kwh",
             "ev_stored_kwh",
             "evs_plugged",
@@ -503,11 +565,13 @@ class GridModel(mesa.Model):
             "chain_height",
             "mempool_size",
             *METRIC_KEYS,
+            *OPERATOR_KEYS,
         ]
         metrics = dict.fromkeys(keys, 0.0)
         metrics["step"] = -1
         metrics["p2p_mean_price_coins_per_kwh"] = float("nan")
         metrics.update(PowerFlowResult.empty_metrics())
+        metrics.update(dict.fromkeys(OPERATOR_KEYS, float("nan")))
         return metrics
 
 
