@@ -28,6 +28,7 @@ from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
 from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
+from agents.security import RunSecurity
 from agents.settlement import (
     GRID_EXPORT,
     GRID_IMPORT,
@@ -69,6 +70,9 @@ class GridModel(mesa.Model):
         agents_sample: How many agents are reported per step in total.
         check_invariants: Check coins, energy, blocks and trades after every step
             (:mod:`agents.invariants`; debug mode, slower).
+        adversary: Attacks the run suffers (:class:`agents.adversary.AdversaryConfig`).
+        dr_protocol: ``auto`` (on for the double auction), ``on`` or ``off``: seed
+            001's demand-response protocol in front of peer-to-peer payments.
     """
 
     def __init__(
@@ -88,6 +92,8 @@ class GridModel(mesa.Model):
         sign_orders: bool = True,
         agents_sample: int = 1000,
         check_invariants: bool = False,
+        adversary: Any = None,
+        dr_protocol: str = "auto",
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -104,6 +110,7 @@ class GridModel(mesa.Model):
         market = self._invariant_market(market, check_invariants)
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
+        self.adversary, self.dr_protocol = adversary, dr_protocol
         self.seed, self.step_minutes, self.n_steps = seed, step_minutes, steps
         self.step_ms = step_minutes * 60_000
         self.graph = grid.build(np.random.default_rng(topology_seed))
@@ -144,7 +151,10 @@ class GridModel(mesa.Model):
         self.invariants = StepInvariants([self.chain]) if check_invariants else None
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
-        self.metrics: dict[str, float] = self._empty_metrics()
+        self.metrics: dict[str, float] = {
+            **self._empty_metrics(),
+            **dict.fromkeys(self.security.metric_keys(), 0.0),
+        }
         self.totals: dict[str, float] = {}
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
@@ -258,14 +268,25 @@ class GridModel(mesa.Model):
         }
         for area_balances in self.runtime.genesis_balances():
             balances.update(area_balances)
+        self.security = RunSecurity(
+            run_seed=self.seed,
+            chain_id=chain_id,
+            public_keys=self.public_keys,
+            validators=[m.identity for m in self.miners],
+            adversary=self.adversary,
+            dr_protocol=self.dr_protocol,
+            market_name=getattr(self.market, "name", ""),
+        )
         genesis = Genesis(
             chain_id=chain_id,
             consensus=self.consensus.name,
             balances=balances,
             validators=tuple(m.identity.public_hex for m in self.miners),
-            params=self.consensus.params(),
+            params={**self.consensus.params(), **self.security.genesis_params()},
         )
-        self.chain = Chain(genesis, self.consensus, [m.identity for m in self.miners])
+        self.chain = Chain(
+            genesis, self.consensus, [m.identity for m in self.miners], self.security.registry
+        )
         self._grid_nonce = 0
         self.blocks_by_proposer: dict[str, int] = {}
 
@@ -343,7 +364,7 @@ class GridModel(mesa.Model):
         amounts = payment_micro(trades.quantity_wh, prices)
         timestamp_ms = step * self.step_ms
         signed, samples = self._settle(step, timestamp_ms, trades, kind, trade_id, prices, amounts)
-        rejected = self.chain.submit(signed)
+        rejected = self.security.submit(self.chain, signed, timestamp_ms)
         blocks = self.chain.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
@@ -366,6 +387,7 @@ class GridModel(mesa.Model):
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
         self._check_invariants(step, ctx, residual, Trades.concat([cross.trades, to_grid]))
+        self.metrics.update(self.security.metrics())
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ debug mode
