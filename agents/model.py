@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
 from typing import Any
 
 import mesa
@@ -18,6 +19,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
+from agents.invariants import CheckedMarket, StepInvariants
 from agents.kinds import GridOperator, Miner
 from agents.market_feedback import Transfers, feedback_of, transfers_of
 from agents.market_metrics import MarketMetrics
@@ -28,6 +30,7 @@ from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
 from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
+from agents.security import RunSecurity
 from agents.settlement import (
     GRID_EXPORT,
     GRID_IMPORT,
@@ -67,6 +70,11 @@ class GridModel(mesa.Model):
         agent_path: "vectorized" or "per_agent" (must give identical results).
         sign_orders: Whether orders are signed and verified by the aggregators.
         agents_sample: How many agents are reported per step in total.
+        check_invariants: Check coins, energy, blocks and trades after every step
+            (:mod:`agents.invariants`; debug mode, slower).
+        adversary: Attacks the run suffers (:class:`agents.adversary.AdversaryConfig`).
+        dr_protocol: ``auto`` (on for the double auction), ``on`` or ``off``: seed
+            001's demand-response protocol in front of peer-to-peer payments.
     """
 
     def __init__(
@@ -85,6 +93,9 @@ class GridModel(mesa.Model):
         agent_path: str = "vectorized",
         sign_orders: bool = True,
         agents_sample: int = 1000,
+        check_invariants: bool = False,
+        adversary: Any = None,
+        dr_protocol: str = "auto",
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -98,8 +109,10 @@ class GridModel(mesa.Model):
         # A fourth child for the feeder's weather leaves the first three unchanged.
         topology_seed, driver_seed, areas_seed, weather_seed = root.spawn(4)
         super().__init__(rng=np.random.default_rng(driver_seed))
+        market = self._invariant_market(market, check_invariants)
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
+        self.adversary, self.dr_protocol = adversary, dr_protocol
         self.seed, self.step_minutes, self.n_steps = seed, step_minutes, steps
         self.step_ms = step_minutes * 60_000
         self.graph = grid.build(np.random.default_rng(topology_seed))
@@ -137,9 +150,13 @@ class GridModel(mesa.Model):
         ]
         self.runtime.start(specs)
         self._build_chain(chain_id)
+        self.invariants = StepInvariants([self.chain]) if check_invariants else None
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
-        self.metrics: dict[str, float] = self._empty_metrics()
+        self.metrics: dict[str, float] = {
+            **self._empty_metrics(),
+            **dict.fromkeys(self.security.metric_keys(), 0.0),
+        }
         self.totals: dict[str, float] = {}
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
@@ -260,14 +277,25 @@ class GridModel(mesa.Model):
         }
         for area_balances in self.runtime.genesis_balances():
             balances.update(area_balances)
+        self.security = RunSecurity(
+            run_seed=self.seed,
+            chain_id=chain_id,
+            public_keys=self.public_keys,
+            validators=[m.identity for m in self.miners],
+            adversary=self.adversary,
+            dr_protocol=self.dr_protocol,
+            market_name=getattr(self.market, "name", ""),
+        )
         genesis = Genesis(
             chain_id=chain_id,
             consensus=self.consensus.name,
             balances=balances,
             validators=tuple(m.identity.public_hex for m in self.miners),
-            params=self.consensus.params(),
+            params={**self.consensus.params(), **self.security.genesis_params()},
         )
-        self.chain = Chain(genesis, self.consensus, [m.identity for m in self.miners])
+        self.chain = Chain(
+            genesis, self.consensus, [m.identity for m in self.miners], self.security.registry
+        )
         self._grid_nonce = 0
         self.blocks_by_proposer: dict[str, int] = {}
 
@@ -351,7 +379,7 @@ class GridModel(mesa.Model):
         signed, samples = self._settle(
             step, timestamp_ms, trades, kind, trade_id, prices, amounts, transfers, feedback
         )
-        rejected = self.chain.submit(signed)
+        rejected = self.security.submit(self.chain, signed, timestamp_ms)
         blocks = self.chain.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
@@ -378,7 +406,20 @@ class GridModel(mesa.Model):
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self._record_market(decisions, cross.diagnostics, transfers)
         self.metrics.update(physics)
+        self._check_invariants(step, ctx, residual, Trades.concat([cross.trades, to_grid]))
+        self.metrics.update(self.security.metrics())
         self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ debug mode
+    @staticmethod
+    def _invariant_market(market: Any, check_invariants: bool) -> Any:
+        """In debug mode, the market whose every clearing is checked (areas and across)."""
+        return CheckedMarket(market) if check_invariants else market
+
+    def _check_invariants(self, step: int, ctx, residual: OrderBook, settled: Trades) -> None:
+        """In debug mode, check the step's invariants (:mod:`agents.invariants`)."""
+        if self.invariants is not None:
+            self.invariants.check_step(step, self.metrics, residual, settled, GRID_OPERATOR_ID, ctx)
 
     def _settle(
         self, step, timestamp_ms, trades, kind, trade_id, prices, amounts, transfers, feedback
@@ -562,10 +603,19 @@ class GridModel(mesa.Model):
                 collector._new_model_reporter(name, _market_reporter(name))
                 collector.model_vars[name] = [float("nan")] * collected
 
-    def run(self, progress=None) -> None:
-        """Run every step, then seal what is left in the mempool."""
-        for _ in range(self.n_steps):
+    def run(self, progress=None, after_step=None) -> None:
+        """Run every step not yet run, then seal what is left in the mempool.
+
+        Args:
+            progress: Optional tqdm-like bar, advanced once per step.
+            after_step: Optional ``after_step(model)`` called after each step (the
+                checkpoint writer); a model restored from a checkpoint goes on from
+                the step after the last one it ran.
+        """
+        while self.steps < self.n_steps:
             self.step()
+            if after_step is not None:
+                after_step(self)
             if progress is not None:
                 progress.update(1)
         self.finish()
@@ -626,8 +676,14 @@ class GridModel(mesa.Model):
         return metrics
 
 
-def _reporter(name: str):
-    return lambda model: model.metrics[name]
+def _metric(model: GridModel, name: str) -> float:
+    return model.metrics[name]
+
+
+def _reporter(name: str) -> partial:
+    # A partial of a module-level function, not a lambda, so that a model pickles
+    # (checkpoints); Mesa's DataCollector calls partials with the model.
+    return partial(_metric, name=name)
 
 
 def _market_reporter(name: str):

@@ -16,7 +16,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from experiments.schemas import chain, grid, market, population, runtime
+from experiments.schemas import adversary, chain, grid, market, population, runtime
 
 GROUP_MODULES = {
     "market": market,
@@ -24,6 +24,7 @@ GROUP_MODULES = {
     "grid": grid,
     "population": population,
     "runtime": runtime,
+    "adversary": adversary,
 }
 
 
@@ -65,6 +66,22 @@ class SimulationSchema:
     agent_path: str = "vectorized"
     sign_orders: bool = True
     chain_id: str = "main"
+    dr_protocol: str = "auto"
+
+
+@dataclass
+class CheckpointSchema:
+    """Saving the run state to resume it later (``experiments.checkpoint``)."""
+
+    every_steps: int = 0
+    keep: bool = False
+
+
+@dataclass
+class DebugSchema:
+    """Checks that cost time and are off in normal runs."""
+
+    invariants: bool = False
 
 
 @dataclass
@@ -76,12 +93,16 @@ class ConfigSchema:
     grid: Any = MISSING
     population: Any = MISSING
     runtime: Any = MISSING
+    adversary: Any = MISSING
     experiment: Any = None
     seed: int = 42
     time: TimeSchema = field(default_factory=TimeSchema)
     tariff: TariffSchema = field(default_factory=TariffSchema)
     simulation: SimulationSchema = field(default_factory=SimulationSchema)
     output: OutputSchema = field(default_factory=OutputSchema)
+    checkpoint: CheckpointSchema = field(default_factory=CheckpointSchema)
+    resume: bool = False
+    debug: DebugSchema = field(default_factory=DebugSchema)
 
 
 def register_schemas() -> None:

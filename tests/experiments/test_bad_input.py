@@ -91,6 +91,24 @@ CATALOGUE = [
     ("population.renewables.stability=2", ["stability", "<= 1"]),
     ("population.renewable_providers_per_area=-1", ["renewable_providers_per_area", ">= 0"]),
     ("population.initial_reputation=2", ["initial_reputation", "<= 1"]),
+    # run control (checkpoints, resume, debug mode, Ray restarts)
+    ("checkpoint.every_steps=-1", ["checkpoint.every_steps", ">= 0"]),
+    ("checkpoint.every_steps=2.5", ["checkpoint.every_steps", "Integer"]),
+    ("resume=true", ["resume=true", "no checkpoint.pkl"]),
+    ("debug.invariants=sometimes", ["debug.invariants", "bool"]),
+    ("runtime=ray runtime.max_restarts=-1", ["runtime.max_restarts", ">= 0"]),
+    # adversaries (docs/security.md)
+    ("adversary.share=1.5", ["adversary.share", "[0, 1]"]),
+    ("adversary.kinds=[teleport]", ["adversary.kinds", "double_spend"]),
+    ("adversary.registration_quota=0", ["adversary.registration_quota", ">= 1"]),
+    ("adversary.fork_hash_share=1", ["adversary.fork_hash_share", "[0, 1)"]),
+    ("adversary=nosuch", ["adversary=nosuch", "allowed", "none"]),
+    ("adversary.faulty_validators=9", ["adversary.faulty_validators", "at most n_validators"]),
+    (
+        "adversary.faulty_validators=1 adversary.validator_behaviour=equivocate",
+        ["adversary.validator_behaviour", "silent", "chain=poa"],
+    ),
+    ("simulation.dr_protocol=maybe", ["simulation.dr_protocol", "auto"]),
     # malformed override syntax
     ("population.size=", ["population.size"]),
 ]

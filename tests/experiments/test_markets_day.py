@@ -53,6 +53,7 @@ def test_breaches_move_coins_as_penalty_transactions(tmp_path):
         "output.progress=false",
         "population.size=20",
         "population.households.reliability=[0.0,0.3]",
+        "debug.invariants=true",  # coins conserved and energy balanced after every step
     )
     transfers = summary["market_diagnostics"]["transfers"]
     assert transfers["count"] > 0 and transfers["coins"] > 0
