@@ -628,6 +628,10 @@ class Area:
             "plugged_in": np.concatenate(
                 [np.zeros(h, bool), self.evs.plugged, np.zeros(self.counts.providers, bool)]
             )[rows],
+            # The market's memory of the agent (seed 002 credit and points, seed 003).
+            "credit": self.market_state.credit[rows].copy(),
+            "reputation": self.market_state.reputation[rows].copy(),
+            "incentive_points": self.market_state.incentive_points[rows].copy(),
         }
 
 

@@ -353,7 +353,8 @@ class GridModel(mesa.Model):
         if self.miner_pool is not None and step and step % period_steps == 0:
             self.reselect_miners(step // period_steps)
         ctx = self.market_context(step)
-        decisions = self.runtime.decide(step, self.grid_operator.area_lmps)
+        lmps = self.grid_operator.area_lmps  # last step's, for local_re's lmp column
+        decisions = self.runtime.decide(step) if lmps is None else self.runtime.decide(step, lmps)
         residual = OrderBook.concat([d.residual for d in decisions])
         cross = self.market.clear(residual, ctx)
         transfers = Transfers.concat(
@@ -686,8 +687,13 @@ def _reporter(name: str) -> partial:
     return partial(_metric, name=name)
 
 
-def _market_reporter(name: str):
-    return lambda model: model.market_values.get(name, float("nan"))
+def _market_value(model: GridModel, name: str) -> float:
+    return model.market_values.get(name, float("nan"))
+
+
+def _market_reporter(name: str) -> partial:
+    # A partial, not a lambda: the model must pickle (checkpoints).
+    return partial(_market_value, name=name)
 
 
 def _chain_order(stx) -> tuple[int, int]:

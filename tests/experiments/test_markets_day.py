@@ -60,6 +60,8 @@ def test_breaches_move_coins_as_penalty_transactions(tmp_path):
     agents = summary["market_diagnostics"]["agents"]
     assert agents["penalties_paid_coins"] == pytest.approx(transfers["coins"])
     assert agents["credit_min"] < 100.0
+    sampled = pd.read_parquet(run_dir / "agents.parquet")
+    assert sampled["credit"].min() < 100.0 and sampled["incentive_points"].max() > 0
     txs = pd.read_parquet(run_dir / "transactions.parquet")
     penalties = txs[txs["kind"] == "market_penalty"]
     assert len(penalties) == transfers["count"]
@@ -99,3 +101,29 @@ def test_full_day_of_the_paper_markets(overrides, tmp_path):
     run_dir, summary = _run(tmp_path, *overrides, "output.progress=false")
     assert summary["counts"]["steps"] == 96
     assert summary["market_diagnostics"]["diagnostics"]
+
+
+def test_resume_keeps_the_market_state(tmp_path):
+    """Credit, reputation and the diagnostics so far survive a checkpoint."""
+    from experiments import checkpoint
+
+    cfg = make_config(
+        "market=two_level",
+        "time.steps=52",
+        "population.size=16",
+        "population.households.reliability=[0.0,0.5]",
+    )
+    straight = build(cfg)
+    straight.run()
+    interrupted = build(cfg)
+    for _ in range(48):
+        interrupted.step()
+    cfg_hash = checkpoint.config_hash(cfg)
+    checkpoint.write_checkpoint(interrupted, tmp_path, cfg_hash)
+    resumed = checkpoint.resume(build(cfg), tmp_path, cfg_hash)
+    resumed.run()
+    assert resumed.chain.head_hash == straight.chain.head_hash
+    assert resumed.market_transfer_totals == straight.market_transfer_totals
+    assert straight.market_transfer_totals["count"] > 0
+    credit = [s.credit.tolist() for s in resumed.runtime.market_states()]
+    assert credit == [s.credit.tolist() for s in straight.runtime.market_states()]
