@@ -87,6 +87,9 @@ class AreaDecision:
         energy_kwh: Area totals of the step's physical quantities.
         orders: Orders received by the aggregator.
         orders_rejected: Orders dropped because their signature did not verify.
+        local_chain_tag: Chain tag of each local trade from the mechanism's
+            ``trade_columns['chain']`` (0 = LETB, 1 = RETB for ``local_re``; all 0
+            when the mechanism gives none); the ``dual`` layout routes by it.
     """
 
     area_id: int
@@ -97,6 +100,7 @@ class AreaDecision:
     orders_rejected: int
     bus_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bus_net_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    local_chain_tag: np.ndarray | None = None
 
 
 class AreaWorld(mesa.Model):
@@ -141,6 +145,7 @@ class Area:
                 len(spec.profiles.load_types),
             )
         self.providers = ProviderState.create(self.counts.providers, pop.providers, self.station)
+        self._other_chain_nonces: dict[str, np.ndarray] = {}
         self.wallets = Wallets.create(
             np.concatenate(
                 [
@@ -261,6 +266,7 @@ class Area:
             orders=len(book) + rejected,
             orders_rejected=rejected,
             **self._bus_energies(),
+            local_chain_tag=_chain_tag(result.trade_columns, len(result.trades)),
         )
 
     def _bus_energies(self) -> dict[str, np.ndarray]:
@@ -394,11 +400,15 @@ class Area:
         offset, wallets = self.spec.id_offset, self.wallets
         payer_rows = batch.payer - offset
         signed = []
+        home = self.spec.chain_id
         for i, row in enumerate(payer_rows.tolist()):
-            nonce = int(wallets.nonce[row])
-            wallets.nonce[row] = nonce + 1
+            chain_id = batch.chain_id[i] if batch.chain_id is not None else home
+            # One nonce sequence per chain: the wallet's own for the home chain.
+            nonces = wallets.nonce if chain_id == home else self._chain_nonces(chain_id)
+            nonce = int(nonces[row])
+            nonces[row] = nonce + 1
             tx = Transaction(
-                chain_id=self.spec.chain_id,
+                chain_id=chain_id,
                 sender=self.public_keys[row],
                 receiver=batch.receiver_key[i],
                 amount=int(batch.amount_micro[i]),
@@ -428,6 +438,13 @@ class Area:
         )
         return signed, self.sample()
 
+    def _chain_nonces(self, chain_id: str) -> np.ndarray:
+        """Next nonce of every wallet on a chain other than the home chain (dual layout)."""
+        nonces = self._other_chain_nonces
+        if chain_id not in nonces:
+            nonces[chain_id] = np.zeros(len(self.public_keys), dtype=np.int64)
+        return nonces[chain_id]
+
     def sample(self) -> dict[str, np.ndarray]:
         """State of the sampled agents after the current step."""
         rows = self.sample_rows
@@ -448,3 +465,11 @@ class Area:
                 [np.zeros(h, bool), self.evs.plugged, np.zeros(self.counts.providers, bool)]
             )[rows],
         }
+
+
+def _chain_tag(trade_columns, n_trades: int) -> np.ndarray:
+    """The mechanism's per-trade chain tag, or zeros (LETB) when it gives none."""
+    tag = trade_columns.get("chain") if trade_columns else None
+    if tag is None:
+        return np.zeros(n_trades, dtype=np.int8)
+    return np.asarray(tag, dtype=np.int8)

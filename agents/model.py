@@ -35,9 +35,8 @@ from agents.settlement import (
 )
 from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses, station_bus
-from chain import Genesis
 from chain.keys import Identity
-from chain.node import Chain
+from chain.layouts import LayoutConfig, build_layout, home_chain_ids
 from chain.transaction import Transaction, sign_transaction
 from market import MarketContext, OrderBook, Trades, settle_with_grid
 
@@ -58,7 +57,9 @@ class GridModel(mesa.Model):
         seed: The run's seed; everything random derives from it.
         step_minutes: Length of one market step.
         steps: Number of steps to run.
-        chain_id: Identifier of the (single) chain.
+        chain_id: Identifier of the chain (multi-chain layouts derive theirs from it).
+        layout: Chain layout (``single`` when None): one chain, shards per area,
+            alliance chains under a beacon, or LETB + RETB.
         agent_path: "vectorized" or "per_agent" (must give identical results).
         sign_orders: Whether orders are signed and verified by the aggregators.
         agents_sample: How many agents are reported per step in total.
@@ -80,6 +81,7 @@ class GridModel(mesa.Model):
         agent_path: str = "vectorized",
         sign_orders: bool = True,
         agents_sample: int = 1000,
+        layout: LayoutConfig | None = None,
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -110,6 +112,8 @@ class GridModel(mesa.Model):
         )
         counts = population.area_counts(self.n_areas)
         self._build_registry(counts)
+        self.layout_config = layout or LayoutConfig()
+        area_chain_ids = home_chain_ids(self.layout_config, chain_id, self.n_areas)
         specs = [
             AreaSpec(
                 area_id=a,
@@ -121,7 +125,7 @@ class GridModel(mesa.Model):
                 seed=seed_a,
                 run_seed=seed,
                 id_offset=int(self.area_offsets[a]),
-                chain_id=chain_id,
+                chain_id=area_chain_ids[a],
                 step_minutes=step_minutes,
                 agent_path=agent_path,
                 sign_orders=sign_orders,
@@ -212,16 +216,14 @@ class GridModel(mesa.Model):
         return result.metrics()
 
     def _build_chain(self, chain_id: str) -> None:
+        """Build the chain layout: its chains, validators (Mesa agents) and genesis split."""
         grid_identity = Identity.derive(self.seed, f"agent/{GRID_OPERATOR_ID}")
         self.grid_operator = GridOperator(self, self.space[SUBSTATION], grid_identity, self.tariff)
         hosts = self.validator_buses
-        self.miners = [
-            Miner(self, k, self.space[hosts[k]], Identity.derive(self.seed, f"validator/{k}"))
-            for k in range(self.consensus.n_validators)
-        ]
-        if getattr(self.consensus, "needs_validator_areas", False):
+        single = self.layout_config.layout == "single"
+        areas = [int(self.graph.nodes[hosts[k]]["area"]) for k in range(self.consensus.n_validators)]
+        if single and getattr(self.consensus, "needs_validator_areas", False):
             # Hybrid consensus (seed 002): bookkeepers are chosen per station area.
-            areas = [int(self.graph.nodes[hosts[k]]["area"]) for k in range(len(self.miners))]
             check(
                 set(range(self.n_areas)) <= set(areas),
                 "n_validators",
@@ -229,25 +231,49 @@ class GridModel(mesa.Model):
                 f"(at least {self.n_areas + 1}: the substation comes first)",
                 self.consensus.n_validators,
             )
-            self.consensus = self.consensus.with_validator_areas(areas)
         self.public_keys = [grid_identity.public_hex]
         for keys in self.runtime.public_keys():
             self.public_keys.extend(keys)
-        balances = {
-            grid_identity.public_hex: round(self.population.grid_operator_wallet_coins * 1_000_000)
-        }
-        for area_balances in self.runtime.genesis_balances():
-            balances.update(area_balances)
-        genesis = Genesis(
+        self.ledger_layout = build_layout(
+            self.layout_config,
+            self.consensus,
             chain_id=chain_id,
-            consensus=self.consensus.name,
-            balances=balances,
-            validators=tuple(m.identity.public_hex for m in self.miners),
-            params=self.consensus.params(),
+            seed=self.seed,
+            area_balances=list(self.runtime.genesis_balances()),
+            operator_key=grid_identity.public_hex,
+            operator_micro=round(self.population.grid_operator_wallet_coins * 1_000_000),
+            validator_areas=areas,
         )
-        self.chain = Chain(genesis, self.consensus, [m.identity for m in self.miners])
-        self._grid_nonce = 0
+        self.miners = [
+            Miner(self, k, self.space[host], seat.identity)
+            for k, (seat, host) in enumerate(
+                zip(self.ledger_layout.seats, self._seat_hosts(), strict=True)
+            )
+        ]
+        # The first chain (the only one of ``single``); multi-chain code uses ledger_layout.
+        self.chain = self.ledger_layout.primary
+        if single:
+            self.consensus = self.chain.consensus  # hybrid: with its validator areas
+        self._grid_nonces: dict[str, int] = {}
         self.blocks_by_proposer: dict[str, int] = {}
+
+    def _seat_hosts(self) -> list[int]:
+        """Bus of every validator: a station area's own buses (station first), else the
+        substation order of :func:`_validator_buses`; buses are reused when too few."""
+        ranked = self.validator_buses
+        by_area: dict[int, list[int]] = {}
+        for bus in ranked:
+            by_area.setdefault(int(self.graph.nodes[bus].get("area", -1)), []).append(bus)
+        hosts, used = [], {}
+        for seat in self.ledger_layout.seats:
+            if self.layout_config.layout == "single":
+                hosts.append(ranked[seat.index])
+                continue
+            pool = by_area.get(seat.area, ranked) if seat.area >= 0 else ranked
+            key = seat.area if seat.area >= 0 else -1
+            hosts.append(pool[used.get(key, 0) % len(pool)])
+            used[key] = used.get(key, 0) + 1
+        return hosts
 
     # ------------------------------------------------------------------ stepping
     def market_context(self, step: int) -> MarketContext:
@@ -271,14 +297,31 @@ class GridModel(mesa.Model):
                 np.where(to_grid.seller == GRID_OPERATOR_ID, GRID_IMPORT, GRID_EXPORT),
             ]
         ).astype(np.int8)
+        chain_tag = np.concatenate(
+            [
+                *(_local_chain_tag(d) for d in decisions),
+                _chain_tag_of(cross.trade_columns, len(cross.trades)),
+                np.zeros(len(to_grid), np.int8),  # grid trades: LETB under the dual layout
+            ]
+        )
         trade_id = self._next_trade_id + np.arange(len(trades), dtype=np.int64)
         self._next_trade_id += len(trades)
         prices = price_micro(trades.price)
         amounts = payment_micro(trades.quantity_wh, prices)
         timestamp_ms = step * self.step_ms
-        signed, samples = self._settle(step, timestamp_ms, trades, kind, trade_id, prices, amounts)
-        rejected = self.chain.submit(signed)
-        blocks = self.chain.advance_to((step + 1) * self.step_ms)
+        signed, samples = self._settle(
+            step, timestamp_ms, trades, kind, trade_id, prices, amounts, chain_tag
+        )
+        position = np.array([stx.tx.payload["trade_id"] for stx in signed], np.int64) - int(
+            trade_id[0] if len(trade_id) else 0
+        )
+        rejected = self.ledger_layout.submit(
+            signed,
+            self.agent_area[trades.buyer[position]],
+            self.agent_area[trades.seller[position]],
+            [self.public_keys[s] for s in trades.seller[position].tolist()],
+        )
+        blocks = self.ledger_layout.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
             self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
@@ -300,12 +343,22 @@ class GridModel(mesa.Model):
         self.metrics.update(physics)
         self.datacollector.collect(self)
 
-    def _settle(self, step, timestamp_ms, trades, kind, trade_id, prices, amounts):
-        """Have every area sign its agents' payments; the driver signs the grid's."""
+    def _settle(self, step, timestamp_ms, trades, kind, trade_id, prices, amounts, chain_tag):
+        """Have every area sign its agents' payments; the driver signs the grid's.
+
+        The layout names the chain of each payment and its receiver (a
+        cross-shard payment locks into the payer shard's escrow).
+        """
+        layout = self.ledger_layout
         payer_area = self.agent_area[trades.buyer]
         payee_area = self.agent_area[trades.seller]
         tx_kind = np.array(TX_KIND_OF_TRADE, dtype=object)[kind]
-        receiver_keys = np.array(self.public_keys, dtype=object)[trades.seller]
+        payee_keys = np.array(self.public_keys, dtype=object)[trades.seller]
+        receiver_keys = np.array(
+            layout.receivers(payer_area, payee_area, payee_keys.tolist()), dtype=object
+        )
+        chain_ids = np.array(layout.chain_ids(payer_area, payee_area, chain_tag), dtype=object)
+        multi_chain = self.layout_config.layout == "dual"
         batches = []
         for a in range(self.n_areas):
             pays, gets = payer_area == a, payee_area == a
@@ -323,18 +376,22 @@ class GridModel(mesa.Model):
                     receipt_agent=trades.seller[gets],
                     receipt_micro=amounts[gets],
                     receipt_energy_wh=trades.quantity_wh[gets],
+                    chain_id=chain_ids[pays].tolist() if multi_chain else None,
                 )
             )
         results = self.runtime.settle(batches)
         signed = [stx for txs, _ in results for stx in txs]
         samples = [sample for _, sample in results]
         for i in np.flatnonzero(payer_area == -1):
+            chain_id = chain_ids[i]
+            nonce = self._grid_nonces.get(chain_id, 0)
+            self._grid_nonces[chain_id] = nonce + 1
             tx = Transaction(
-                chain_id=self.chain.chain_id,
+                chain_id=chain_id,
                 sender=self.public_keys[GRID_OPERATOR_ID],
                 receiver=receiver_keys[i],
                 amount=int(amounts[i]),
-                nonce=self._grid_nonce,
+                nonce=nonce,
                 kind=tx_kind[i],
                 payload={
                     "trade_id": int(trade_id[i]),
@@ -344,7 +401,6 @@ class GridModel(mesa.Model):
                 },
                 timestamp_ms=timestamp_ms,
             )
-            self._grid_nonce += 1
             signed.append(sign_transaction(self.grid_operator.identity, tx))
         signed.sort(key=lambda stx: stx.tx.payload["trade_id"])
         return signed, samples
@@ -405,8 +461,10 @@ class GridModel(mesa.Model):
             "transactions_submitted": float(n_tx),
             "transactions_rejected": float(len(rejected)),
             "blocks_sealed": float(len(blocks)),
-            "chain_height": float(self.chain.ledger.height),
-            "mempool_size": float(len(self.chain.mempool)),
+            "chain_height": float(sum(c.ledger.height for c in self.ledger_layout.chains.values())),
+            "mempool_size": float(
+                sum(len(c.mempool) for c in self.ledger_layout.chains.values())
+            ),
         }
         for key, value in self.metrics.items():
             if (
@@ -437,14 +495,20 @@ class GridModel(mesa.Model):
         self.finish()
 
     def finish(self) -> None:
-        """Seal blocks until the mempool is empty (bounded by its size)."""
-        period_ms = int(round(self.consensus.block_period_s * 1000))
+        """Seal blocks until nothing is pending (mempools, cross-shard exchanges, checkpoints).
+
+        Bounded: every round seals at least one pending item unless a chain is
+        halted, and a two-phase exchange needs a few rounds per payment.
+        """
+        layout = self.ledger_layout
+        period_ms = layout.drain_period_ms
         now = self.n_steps * self.step_ms
-        for _ in range(len(self.chain.mempool) + 1):
-            if not len(self.chain.mempool):
+        rounds = layout.pending + 1 if len(layout.chains) == 1 else 4 * layout.pending + 8
+        for _ in range(rounds):
+            if not layout.pending:
                 break
             now += period_ms
-            for block in self.chain.advance_to(now):
+            for block in layout.advance_to(now):
                 proposer = block.header.proposer
                 self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
 
@@ -487,6 +551,17 @@ class GridModel(mesa.Model):
         metrics["p2p_mean_price_coins_per_kwh"] = float("nan")
         metrics.update(PowerFlowResult.empty_metrics())
         return metrics
+
+
+def _local_chain_tag(decision) -> np.ndarray:
+    tag = getattr(decision, "local_chain_tag", None)
+    return np.zeros(len(decision.local_trades), np.int8) if tag is None else tag
+
+
+def _chain_tag_of(trade_columns, n_trades: int) -> np.ndarray:
+    """The mechanism's per-trade ``chain`` column, or zeros (LETB)."""
+    tag = trade_columns.get("chain") if trade_columns else None
+    return np.zeros(n_trades, np.int8) if tag is None else np.asarray(tag, np.int8)
 
 
 def _reporter(name: str):

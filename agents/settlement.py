@@ -49,6 +49,8 @@ class SettlementBatch:
         receipt_agent: Global ids of this area's agents that are paid.
         receipt_micro: Amount each receipt brings.
         receipt_energy_wh: Energy each receipt paid for (energy the agent sold).
+        chain_id: Chain each payment is signed for; None: the area's own chain
+            (``AreaSpec.chain_id``). The ``dual`` layout puts payments on two chains.
     """
 
     step: int
@@ -63,6 +65,7 @@ class SettlementBatch:
     receipt_agent: np.ndarray
     receipt_micro: np.ndarray
     receipt_energy_wh: np.ndarray
+    chain_id: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.trade_id)

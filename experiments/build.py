@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import dataclasses
+
 import hydra.utils
 from hydra.errors import InstantiationException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from agents.model import GridModel
 from agents.params import ParameterError
+from chain.layouts import LayoutConfig
 from experiments.errors import ConfigError
+
+# Keys of every chain config that choose the layout, not the consensus.
+LAYOUT_KEYS = tuple(f.name for f in dataclasses.fields(LayoutConfig))
 
 # Where the model's own constructor parameters live in the config.
 MODEL_KEYS = {
@@ -22,10 +28,11 @@ MODEL_KEYS = {
 }
 
 
-def instantiate_group(cfg: DictConfig, key: str) -> Any:
-    """Instantiate ``cfg[key]``; a bad value becomes a ConfigError naming ``key.param``."""
+def instantiate_group(cfg: DictConfig, key: str, node: Any = None) -> Any:
+    """Instantiate ``cfg[key]`` (or ``node``); a bad value becomes a ConfigError naming
+    ``key.param``."""
     try:
-        return hydra.utils.instantiate(cfg[key])
+        return hydra.utils.instantiate(cfg[key] if node is None else node)
     except InstantiationException as error:
         cause = error.__cause__
         if isinstance(cause, ParameterError):
@@ -33,6 +40,22 @@ def instantiate_group(cfg: DictConfig, key: str) -> Any:
         if isinstance(cause, (ValueError, TypeError)):
             raise ConfigError(f"{key}.{cause}") from None
         raise
+
+
+def build_chain(cfg: DictConfig) -> tuple[Any, LayoutConfig]:
+    """The consensus plug-in and the layout settings from ``cfg.chain``.
+
+    Raises:
+        ConfigError: A consensus or layout value is out of range.
+    """
+    node = OmegaConf.to_container(cfg.chain, resolve=True)
+    layout_values = {key: node.pop(key) for key in LAYOUT_KEYS if key in node}
+    consensus = instantiate_group(cfg, "chain", node)
+    try:
+        layout = LayoutConfig(**layout_values)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"chain.{error}") from None
+    return consensus, layout
 
 
 def build(cfg: DictConfig) -> GridModel:
@@ -44,8 +67,9 @@ def build(cfg: DictConfig) -> GridModel:
     """
     parts = {
         key: instantiate_group(cfg, key)
-        for key in ("market", "chain", "grid", "population", "runtime", "tariff")
+        for key in ("market", "grid", "population", "runtime", "tariff")
     }
+    parts["chain"], layout = build_chain(cfg)
     if parts["population"].size < parts["grid"].n_areas:
         raise ConfigError(
             f"population.size must be >= grid.n_areas ({parts['grid'].n_areas}) so every "
@@ -74,6 +98,7 @@ def build(cfg: DictConfig) -> GridModel:
             agent_path=simulation.agent_path,
             sign_orders=simulation.sign_orders,
             agents_sample=cfg.output.agents_sample,
+            layout=layout,
         )
     except ParameterError as error:
         key = MODEL_KEYS.get(error.key, error.key)
