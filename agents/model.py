@@ -221,7 +221,9 @@ class GridModel(mesa.Model):
         self.grid_operator = GridOperator(self, self.space[SUBSTATION], grid_identity, self.tariff)
         hosts = self.validator_buses
         single = self.layout_config.layout == "single"
-        areas = [int(self.graph.nodes[hosts[k]]["area"]) for k in range(self.consensus.n_validators)]
+        areas = [
+            int(self.graph.nodes[hosts[k]]["area"]) for k in range(self.consensus.n_validators)
+        ]
         if single and getattr(self.consensus, "needs_validator_areas", False):
             # Hybrid consensus (seed 002): bookkeepers are chosen per station area.
             check(
@@ -258,8 +260,11 @@ class GridModel(mesa.Model):
         self.blocks_by_proposer: dict[str, int] = {}
 
     def _seat_hosts(self) -> list[int]:
-        """Bus of every validator: a station area's own buses (station first), else the
-        substation order of :func:`_validator_buses`; buses are reused when too few."""
+        """Bus of every validator of the layout.
+
+        A station area's validators sit on its own buses (station first), the others
+        in the order of :func:`_validator_buses`; buses are reused when too few.
+        """
         ranked = self.validator_buses
         by_area: dict[int, list[int]] = {}
         for bus in ranked:
@@ -462,9 +467,7 @@ class GridModel(mesa.Model):
             "transactions_rejected": float(len(rejected)),
             "blocks_sealed": float(len(blocks)),
             "chain_height": float(sum(c.ledger.height for c in self.ledger_layout.chains.values())),
-            "mempool_size": float(
-                sum(len(c.mempool) for c in self.ledger_layout.chains.values())
-            ),
+            "mempool_size": float(sum(len(c.mempool) for c in self.ledger_layout.chains.values())),
         }
         for key, value in self.metrics.items():
             if (

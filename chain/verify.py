@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from chain.verify_consensus import (
     group_certificates,
     rules_from_genesis,
 )
+from chain.verify_layout import LAYOUT_FILE, verify_layout
 
 LEDGER_FORMAT = "gridledger-ledger/1"
 REQUIRED_FILES = ("genesis.json", "blocks.parquet", "transactions.parquet")
@@ -75,12 +76,15 @@ class VerificationReport:
             ``block_hash_function`` and counters such as ``certificates``,
             ``in_turn_blocks`` and ``out_of_turn_blocks``.
         n_problems: Total number of problems found (may exceed ``len(problems)``).
+        layout: For a run with ``layout.json``: the layout name and its checks'
+            counts (cross-area payments by status, checkpoints); empty otherwise.
     """
 
     ok: bool
     problems: list[str]
     chains: dict[str, dict[str, Any]]
     n_problems: int = 0
+    layout: dict[str, Any] = field(default_factory=dict)
 
 
 def _load_genesis_doc(directory: Path) -> dict[str, Any]:
@@ -131,6 +135,7 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
     if (directory / CERTIFICATES_FILE).is_file():
         cert_rows = read_rows(directory / CERTIFICATES_FILE, CERT_COLUMNS, problems)
     chains: dict[str, dict[str, Any]] = {}
+    layout: dict[str, Any] = {}
     if block_rows is not None and tx_rows is not None and cert_rows is not None:
         certificates = group_certificates(cert_rows, problems)
         for kind, rows in (
@@ -159,9 +164,30 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
                 f"certificates: rows for chain {chain_id!r} height {height!r} name no block"
             )
         _check_summary(directory, chains, problems)
+        if (directory / LAYOUT_FILE).is_file():
+            layout = verify_layout(
+                directory,
+                _load_manifest(directory, problems),
+                list(genesis_by_chain),
+                blocks_by_chain,
+                txs_by_chain,
+                problems,
+            )
     return VerificationReport(
-        ok=problems.count == 0, problems=problems.items, chains=chains, n_problems=problems.count
+        ok=problems.count == 0,
+        problems=problems.items,
+        chains=chains,
+        n_problems=problems.count,
+        layout=layout,
     )
+
+
+def _load_manifest(directory: Path, problems: Problems) -> Any:
+    try:
+        return json.loads((directory / LAYOUT_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        problems.add(f"{LAYOUT_FILE}: not readable JSON ({err})")
+        return None
 
 
 def _check_genesis(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import dataclasses
+from typing import Any
 
 import hydra.utils
 from hydra.errors import InstantiationException
@@ -29,8 +28,7 @@ MODEL_KEYS = {
 
 
 def instantiate_group(cfg: DictConfig, key: str, node: Any = None) -> Any:
-    """Instantiate ``cfg[key]`` (or ``node``); a bad value becomes a ConfigError naming
-    ``key.param``."""
+    """Instantiate ``cfg[key]`` (or ``node``); a bad value is a ConfigError naming ``key.param``."""
     try:
         return hydra.utils.instantiate(cfg[key] if node is None else node)
     except InstantiationException as error:

@@ -301,8 +301,7 @@ class Layout:
             "format": LAYOUT_FORMAT,
             "layout": self.name,
             "chains": [
-                {"chain_id": chain_id, "role": self.role_of(chain_id)}
-                for chain_id in self.chains
+                {"chain_id": chain_id, "role": self.role_of(chain_id)} for chain_id in self.chains
             ],
             "n_areas": self.n_areas,
         }

@@ -60,9 +60,7 @@ class LayoutConfig:
             or not math.isfinite(reserve)
             or not 0 <= reserve <= 1e12
         ):
-            raise ValueError(
-                f"cross_reserve_coins must be a number in [0, 1e12] (got {reserve!r})"
-            )
+            raise ValueError(f"cross_reserve_coins must be a number in [0, 1e12] (got {reserve!r})")
         period = self.dual_block_period_s
         if (
             isinstance(period, bool)

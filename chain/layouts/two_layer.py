@@ -55,6 +55,12 @@ class TwoLayerLayout(ShardedLayout):
         self.user_keys = [key for balances in kwargs["area_balances"] for key in balances]
         self.checkpoints = 0
 
+    def _busy(self) -> bool:
+        # Alliance blocks still to seal need their checkpoints sent as they commit.
+        return super()._busy() or any(
+            len(self.chains[chain_id].mempool) for chain_id in self.shard_ids
+        )
+
     def _on_block(self, chain_id: str, block: Block) -> None:
         super()._on_block(chain_id, block)
         if chain_id == self.beacon_id:
