@@ -28,7 +28,12 @@ MODEL_KEYS = {
 
 
 def instantiate_group(cfg: DictConfig, key: str, node: Any = None) -> Any:
-    """Instantiate ``cfg[key]`` (or ``node``); a bad value is a ConfigError naming ``key.param``."""
+    """Instantiate ``cfg[key]`` (or ``node``); a bad value is a ConfigError naming ``key.param``.
+
+    For ``chain`` the layout keys are left out: they configure the layout, not the consensus.
+    """
+    if node is None and key == "chain":
+        node = _without_layout_keys(cfg)[0]
     try:
         return hydra.utils.instantiate(cfg[key] if node is None else node)
     except InstantiationException as error:
@@ -40,14 +45,20 @@ def instantiate_group(cfg: DictConfig, key: str, node: Any = None) -> Any:
         raise
 
 
+def _without_layout_keys(cfg: DictConfig) -> tuple[dict, dict]:
+    """``cfg.chain`` as a plain dict without the layout keys, and those keys."""
+    node = OmegaConf.to_container(cfg.chain, resolve=True)
+    assert isinstance(node, dict)
+    return node, {key: node.pop(key) for key in LAYOUT_KEYS if key in node}
+
+
 def build_chain(cfg: DictConfig) -> tuple[Any, LayoutConfig]:
     """The consensus plug-in and the layout settings from ``cfg.chain``.
 
     Raises:
         ConfigError: A consensus or layout value is out of range.
     """
-    node = OmegaConf.to_container(cfg.chain, resolve=True)
-    layout_values = {key: node.pop(key) for key in LAYOUT_KEYS if key in node}
+    node, layout_values = _without_layout_keys(cfg)
     consensus = instantiate_group(cfg, "chain", node)
     try:
         layout = LayoutConfig(**layout_values)

@@ -88,7 +88,10 @@ class ShardedLayout(Layout):
         self._queue: list[tuple[int, int, str, CrossPayment]] = []  # (ready, seq, leg, payment)
         self._seq = 0
         self._nonces: dict[tuple[str, str], int] = {}
+        # Escrow funds promised to pending credits (reserved) and locks that an abort
+        # may still refund (locked): neither may back another payment's credit.
         self._reserved: dict[str, int] = dict.fromkeys(self.shard_ids, 0)
+        self._locked: dict[str, int] = dict.fromkeys(self.shard_ids, 0)
         self._heights = dict.fromkeys(self.shard_ids, 0)
 
     # ------------------------------------------------------------------ routing
@@ -163,6 +166,7 @@ class ShardedLayout(Layout):
                 continue
             self.payments.append(payment)
             self._watch[stx.tx_hash] = payment
+            self._locked[payment.source_chain] += payment.amount
             if self.config.cross == "partial":
                 # The cross-nodes agreed already: the credit follows one round later.
                 ready = stx.tx.timestamp_ms + math.ceil(3 * self.link_ms)
@@ -172,7 +176,8 @@ class ShardedLayout(Layout):
     def _available(self, chain_id: str) -> int:
         """What a shard's escrow can still pay out (pending legs and reservations deducted)."""
         escrow = self.escrow[chain_id].public_hex
-        return self.chains[chain_id].mempool.pending_balance(escrow) - self._reserved[chain_id]
+        pending = self.chains[chain_id].mempool.pending_balance(escrow)
+        return pending - self._reserved[chain_id] - self._locked[chain_id]
 
     def _agree_once(self, payment: CrossPayment) -> bool:
         """Partial sharding: the two areas' cross-nodes check both shards and agree once."""
@@ -311,10 +316,12 @@ class ShardedLayout(Layout):
             self._submit_refund(payment, ready_ms)
             return
         payment.credit_tx = stx.tx_hash
+        self._locked[payment.source_chain] -= payment.amount  # decided: no refund any more
         self._watch[stx.tx_hash] = payment
 
     def _submit_refund(self, payment: CrossPayment, ready_ms: int) -> None:
         chain_id = payment.source_chain
+        self._locked[chain_id] -= payment.amount
         stx = self._sign(
             chain_id,
             self.escrow[chain_id],
