@@ -91,6 +91,8 @@ class PetsOutcome:
         generations: GA generations run.
         converged_generation: Generation of the last improvement.
         feasible: Whether the announced prices satisfy every constraint.
+        profit_history_cents: Best penalised fitness after each GA generation (the
+            leader's profit once feasible), for convergence plots (Fig. 3.5).
     """
 
     leader: int
@@ -105,6 +107,7 @@ class PetsOutcome:
     generations: int
     converged_generation: int
     feasible: bool
+    profit_history_cents: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def cost_coefficients(settings: PetsSettings, n_hours: int = HOURS) -> tuple[np.ndarray, ...]:
@@ -172,6 +175,7 @@ def solve_pets(
         generations=result.generations,
         converged_generation=result.converged_generation,
         feasible=result.feasible,
+        profit_history_cents=result.history,
     )
 
 

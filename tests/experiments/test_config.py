@@ -57,3 +57,11 @@ def test_group_override_check_names_allowed_options():
     with pytest.raises(ConfigError, match="allowed: .*sorted_pairing"):
         check_group_overrides(["market=sorted_pairing,bogus"])
     check_group_overrides(["market=grid_only", "population.size=3", "experiment=null"])
+
+
+def test_experiment_preset_overrides_top_level_values():
+    # A preset comes after the primary config in the defaults list, so it may change
+    # values that conf/config.yaml sets (here time.steps, 96 there, 8 in `quick`).
+    cfg = make_config("experiment=quick")
+    assert cfg.time.steps == 8 and cfg.population.size == 20
+    assert make_config("experiment=quick", "time.steps=3").time.steps == 3
