@@ -195,3 +195,12 @@ def test_edited_manifest_is_detected(exports, tmp_path, change, fragment):
     report = verify_run(run)
     assert not report.ok
     assert any(fragment in p for p in report.problems), report.problems
+
+
+def test_verify_cli_prints_the_layout_checks(exports, capsys):
+    from experiments.verify import main
+
+    assert main([str(exports["sharded_abort"])]) == 0
+    out = capsys.readouterr().out
+    assert "layout sharded: chains 3, cross_committed 1, cross_aborted 1, cross_refused 0" in out
+    assert out.rstrip().endswith("ledger OK")
