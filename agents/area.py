@@ -17,20 +17,32 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
-from agents.behaviour import battery_dispatch, ev_energy, generator_offer_blocks, limit_price
+from agents.behaviour import (
+    battery_dispatch,
+    charging_willingness,
+    ev_step,
+    generator_offer_blocks,
+    limit_price,
+)
 from agents.kinds import Aggregator, ElectricVehicle, Prosumer, ServiceProvider
+from agents.miners import EV as MINER_EV
+from agents.miners import MinerCandidates, draw_miner_attributes
 from agents.orders import order_messages, sign_orders, verify_orders
 from agents.population import AreaCounts, Population
 from agents.profiles import (
+    KIND_PROFILES,
     DayProfiles,
     clear_sky_pv_shape,
+    commercial_load_shape,
     draw_profile_types,
+    industrial_load_shape,
     residential_load_shape,
     step_mid_hours,
 )
 from agents.settlement import SettlementBatch, payment_micro, price_micro
-from agents.state import EVState, HouseholdState, ProviderState, Wallets
+from agents.state import COMMERCIAL, INDUSTRIAL, EVState, HouseholdState, ProviderState, Wallets
 from agents.tariff import TimeOfUseTariff
+from agents.trips import away_mask, legs_driven
 from chain.keys import Identity
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, residual_book
@@ -131,7 +143,14 @@ class Area:
         homes = homes if len(homes) else all_buses
         self.households = HouseholdState.draw(self.counts, pop.households, homes, rng)
         self.evs = EVState.draw(
-            self.counts.evs, pop.evs, self.households.bus, homes, spec.step_minutes, rng
+            self.counts.evs,
+            pop.evs,
+            self.households.bus,
+            homes,
+            spec.step_minutes,
+            rng,
+            graph=spec.graph,
+            trip_rng=_child_rng(spec.seed, 0x54524950),  # "TRIP"
         )
         self.profile_type = None
         if spec.profiles is not None:
@@ -213,19 +232,31 @@ class Area:
         hh.net_kwh[rows] = net + charge - discharge
 
     def act_evs(self, rows: int | slice) -> None:
-        """Drive while away, charge when plugged in, and move on the graph (one row or all)."""
+        """Drive, charge or sell (V2G), and move on the graph (one row or all).
+
+        The single place for EV behaviour: the away window and trip legs come from
+        :mod:`agents.trips` (seed 000 Eq. 4), the energy from
+        :func:`agents.behaviour.ev_step`; V2G EVs sell above their reserve and next
+        trip during the tariff's peak band (seed 000 §3.3.2), and charge otherwise.
+        """
         ev, params = self.evs, self.spec.population.evs
         step_of_day = self._step % self.steps_per_day
-        plugged = ~((ev.depart_step[rows] <= step_of_day) & (step_of_day < ev.arrive_step[rows]))
-        charge_wh, driven, soc = ev_energy(
+        depart, arrive = ev.depart_step[rows], ev.arrive_step[rows]
+        plugged = ~away_mask(step_of_day, depart, arrive)
+        drive = ev.leg_kwh[rows] * legs_driven(step_of_day, depart, arrive, self.steps_per_day)
+        tariff = self.spec.tariff
+        peak = tariff.retail_price(self._hour) >= tariff.peak_coins_per_kwh
+        charge_wh, discharge_wh, driven, soc = ev_step(
             plugged,
-            ev.drive_kwh_per_step[rows],
+            ev.v2g[rows] & peak,
+            drive,
             ev.soc_kwh[rows],
             ev.capacity_kwh[rows],
             params.charge_power_kw,
             self.dt_h,
             params.charge_efficiency,
             params.target_soc,
+            ev.reserve_kwh[rows] + 2.0 * ev.leg_kwh[rows],
         )
         moved = np.flatnonzero(np.atleast_1d(plugged != ev.plugged[rows]))
         ev.plugged[rows], ev.charge_wh[rows], ev.driven_kwh[rows], ev.soc_kwh[rows] = (
@@ -234,11 +265,16 @@ class Area:
             driven,
             soc,
         )
+        ev.discharge_wh[rows] = discharge_wh
+        ev.utility_weight[rows] = charging_willingness(
+            params.utility_sigma, soc, ev.capacity_kwh[rows]
+        )
         if not moved.size:
             return
         indices = np.atleast_1d(np.arange(len(ev.soc_kwh))[rows])
         for j in indices[moved]:
             bus = ev.home_bus[j] if ev.plugged[j] else ev.work_bus[j]
+            ev.position_bus[j] = bus
             self.vehicles[j].move_to(self.world.space[int(bus)])
 
     # ------------------------------------------------------------------ one step
@@ -272,11 +308,17 @@ class Area:
     def _bus_energies(self) -> dict[str, np.ndarray]:
         """Energy each household and charging EV draws at its bus this step (kWh)."""
         hh, ev = self.households, self.evs
-        charging = ev.charge_wh > 0
+        active = (ev.charge_wh > 0) | (ev.discharge_wh > 0)
         return {
-            "bus_ids": np.concatenate([hh.bus, ev.home_bus[charging]]),
-            "bus_net_kwh": np.concatenate([hh.net_kwh, ev.charge_wh[charging] / 1000.0]),
+            "bus_ids": np.concatenate([hh.bus, ev.home_bus[active]]),
+            "bus_net_kwh": np.concatenate(
+                [hh.net_kwh, (ev.charge_wh[active] - ev.discharge_wh[active]) / 1000.0]
+            ),
         }
+
+    def miner_candidates(self) -> MinerCandidates:
+        """This area's entities for miner selection (seed 000 Algorithm 1)."""
+        return area_miner_candidates(self)
 
     def market_context(self, step: int) -> MarketContext:
         """Tariffs in force during ``step``."""
@@ -288,12 +330,26 @@ class Area:
         cloud_factor = rng.uniform(0.7, 1.0)
         sigma = params.load_noise_sigma
         noise = rng.lognormal(-0.5 * sigma**2, sigma, size=len(hh.mean_load_kw))
+        kind = hh.kind
         if self.spec.profiles is None:
             load_shape = residential_load_shape(self._hour)
+            if kind.any():
+                shapes = np.array(
+                    [
+                        load_shape,
+                        commercial_load_shape(self._hour),
+                        industrial_load_shape(self._hour),
+                    ]
+                )
+                load_shape = shapes[kind]
             pv_shape = clear_sky_pv_shape(self._hour)
         else:
             day, s = self.spec.profiles, self._step % self.steps_per_day
             load_shape = day.load_types[self.profile_type, s]
+            if kind.any():
+                load_shape = load_shape.copy()
+                for code, name in ((COMMERCIAL, "commercial"), (INDUSTRIAL, "industrial")):
+                    load_shape[kind == code] = day.load[KIND_PROFILES[name]][s]
             pv_shape = day.pv_kw_per_kwp[s]
         hh.load_kwh[:] = hh.mean_load_kw * load_shape * noise * self.dt_h
         hh.pv_kwh[:] = hh.pv_peak_kw * pv_shape * cloud_factor * self.dt_h
@@ -310,8 +366,14 @@ class Area:
             ctx.tariff,
             ctx.feed_in_tariff,
         )
-        e_rows = np.flatnonzero(ev.charge_wh > 0)
-        e_price = limit_price(ev.bid_markup[e_rows], ctx.tariff, ctx.feed_in_tariff)
+        # EVs buy what they charge; V2G EVs sell what they discharge (seed 000 §3.3).
+        e_rows = np.flatnonzero((ev.charge_wh > 0) | (ev.discharge_wh > 0))
+        e_buy = ev.charge_wh[e_rows] > 0
+        e_price = limit_price(
+            np.where(e_buy, ev.bid_markup[e_rows], ev.ask_markup[e_rows]),
+            ctx.tariff,
+            ctx.feed_in_tariff,
+        )
         block_wh, block_price = generator_offer_blocks(
             params.capacity_kw,
             self.dt_h,
@@ -324,10 +386,14 @@ class Area:
         h_count, e_count = self.counts.households, self.counts.evs
         wallet_row = np.concatenate([h_rows, h_count + e_rows, h_count + e_count + p_rows])
         side = np.concatenate(
-            [np.where(h_buy, BUY, SELL), np.full(len(e_rows), BUY), np.full(len(p_rows), SELL)]
+            [np.where(h_buy, BUY, SELL), np.where(e_buy, BUY, SELL), np.full(len(p_rows), SELL)]
         ).astype(np.int8)
         quantity = np.concatenate(
-            [np.abs(net_wh[h_rows]), ev.charge_wh[e_rows], np.full(len(p_rows), block_wh)]
+            [
+                np.abs(net_wh[h_rows]),
+                np.where(e_buy, ev.charge_wh[e_rows], ev.discharge_wh[e_rows]),
+                np.full(len(p_rows), block_wh),
+            ]
         ).astype(np.int64)
         price = np.concatenate(
             [
@@ -383,6 +449,7 @@ class Area:
             ),
             "battery_stored_kwh": float(hh.soc_kwh.sum()),
             "ev_charge_kwh": float(ev.charge_wh.sum() / 1000.0),
+            "ev_discharge_kwh": float(ev.discharge_wh.sum() / 1000.0),
             "ev_drive_kwh": float(ev.driven_kwh.sum()),
             "ev_stored_kwh": float(ev.soc_kwh.sum()),
             "evs_plugged": float(ev.plugged.sum()),
@@ -450,7 +517,11 @@ class Area:
         rows = self.sample_rows
         h = self.counts.households
         net = np.concatenate(
-            [self.households.net_kwh, self.evs.charge_wh / 1000.0, -self.providers.sold_wh / 1000.0]
+            [
+                self.households.net_kwh,
+                (self.evs.charge_wh - self.evs.discharge_wh) / 1000.0,
+                -self.providers.sold_wh / 1000.0,
+            ]
         )
         soc = np.concatenate(
             [self.households.soc_kwh, self.evs.soc_kwh, np.zeros(self.counts.providers)]
@@ -473,3 +544,46 @@ def _chain_tag(trade_columns, n_trades: int) -> np.ndarray:
     if tag is None:
         return np.zeros(n_trades, dtype=np.int8)
     return np.asarray(tag, dtype=np.int8)
+
+
+# ---- agents-real: seeded side streams and miner candidates
+def _child_rng(seed: np.random.SeedSequence, tag: int) -> np.random.Generator:
+    """A generator on a child key of the area's seed, independent of the main stream."""
+    return np.random.default_rng(
+        np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, tag))
+    )
+
+
+def area_miner_candidates(area: Area) -> MinerCandidates:
+    """The area's households and EVs as rows for seed 000 Algorithm 1 (:mod:`agents.miners`).
+
+    Homes, buildings and industry are the residential, commercial and industrial
+    households; power capacity = PV rating + battery power limit + mean demand; an
+    EV's protocol time is the hours per day it is plugged in. Processing power and
+    storage are drawn on their own stream of the area's seed.
+    """
+    hh, ev, spec = area.households, area.evs, area.spec
+    params = spec.population.households
+    n_h, n_e = len(hh.bus), len(ev.home_bus)
+    kind = np.concatenate([hh.kind.astype(np.int64), np.full(n_e, MINER_EV)])
+    battery_kw = np.where(hh.battery_capacity_kwh > 0, params.battery_power_kw, 0.0)
+    away_steps = (ev.arrive_step - ev.depart_step) % area.steps_per_day
+    rates, storage = draw_miner_attributes(
+        kind,
+        spec.population.miners,
+        _child_rng(spec.seed, 0x4D494E45),  # "MINE"
+    )
+    return MinerCandidates(
+        agent=spec.id_offset + np.arange(n_h + n_e, dtype=np.int64),
+        kind=kind,
+        bus=np.concatenate([hh.bus, ev.home_bus]).astype(np.int64),
+        power_capacity_kw=np.concatenate(
+            [hh.pv_peak_kw + battery_kw + hh.mean_load_kw, np.zeros(n_e)]
+        ),
+        protocol_time_h=np.concatenate([np.zeros(n_h), 24.0 - away_steps * area.dt_h]),
+        hash_rate_hps=rates,
+        storage_gb=storage,
+    )
+
+
+# ---- end agents-real

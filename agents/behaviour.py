@@ -48,7 +48,7 @@ def battery_dispatch(
 
 
 def ev_energy(plugged, drive_kwh, soc_kwh, capacity_kwh, power_kw, dt_h, efficiency, target_soc):
-    """One step of an EV: drive while away, charge toward the target while plugged in.
+    """One step of a buyer EV: drive while away, charge toward the target while plugged in.
 
     Args:
         plugged: Whether the EV is plugged in during this step.
@@ -65,12 +65,52 @@ def ev_energy(plugged, drive_kwh, soc_kwh, capacity_kwh, power_kw, dt_h, efficie
         energy drawn from the grid (the EV's buy order) and ``driven_kwh`` the energy
         spent driving (capped by what the battery holds).
     """
+    charge_wh, _, driven, soc = ev_step(
+        plugged, False, drive_kwh, soc_kwh, capacity_kwh, power_kw, dt_h, efficiency, target_soc
+    )
+    return charge_wh, driven, soc
+
+
+def ev_step(
+    plugged,
+    selling,
+    drive_kwh,
+    soc_kwh,
+    capacity_kwh,
+    power_kw,
+    dt_h,
+    efficiency,
+    target_soc,
+    floor_kwh=0.0,
+):
+    """One step of an EV: drive while away; plugged in, charge, or discharge if ``selling``.
+
+    A selling (V2G) EV delivers, at its meter, what it holds above ``floor_kwh`` (its
+    owner's threshold energy plus the next trip, seed 000 Eqs. 12-13) times the
+    efficiency, within the charger's power; it does not charge in that step.
+
+    Returns:
+        ``(charge_wh, discharge_wh, driven_kwh, soc_kwh_after)``; both energies at the
+        meter in whole Wh.
+    """
     driven = np.where(plugged, 0.0, np.minimum(drive_kwh, soc_kwh))
     soc_after_drive = soc_kwh - driven
     wanted = np.maximum(capacity_kwh * target_soc - soc_after_drive, 0.0) / efficiency
-    charge_wh = np.where(plugged, np.floor(np.minimum(power_kw * dt_h, wanted) * 1000.0), 0.0)
-    soc_after = soc_after_drive + charge_wh / 1000.0 * efficiency
-    return charge_wh, driven, soc_after
+    limit = power_kw * dt_h
+    charging = plugged & ~np.asarray(selling, dtype=bool)
+    discharging = plugged & np.asarray(selling, dtype=bool)
+    charge_wh = np.where(charging, np.floor(np.minimum(limit, wanted) * 1000.0), 0.0)
+    spare = np.maximum(soc_after_drive - floor_kwh, 0.0) * efficiency
+    discharge_wh = np.where(discharging, np.floor(np.minimum(limit, spare) * 1000.0), 0.0)
+    soc_after = (
+        soc_after_drive + charge_wh / 1000.0 * efficiency - discharge_wh / 1000.0 / efficiency
+    )
+    return charge_wh, discharge_wh, driven, soc_after
+
+
+def charging_willingness(sigma, soc_kwh, capacity_kwh, min_soc=0.01):
+    """Seed 001 Eq. 4.2: w = sigma / SoC, with SoC as a fraction (capped below at ``min_soc``)."""
+    return sigma / np.maximum(soc_kwh / capacity_kwh, min_soc)
 
 
 def limit_price(markup, retail_price, feed_in_price):

@@ -30,9 +30,12 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from agents.grid_settings import build_grid_settings
 from agents.params import ParameterError, check, check_range, is_integer
 from agents.powerflow.engine import PowerFlow
+from agents.powerflow.limits import GridLimits
 from agents.profiles import Site
+from agents.tariff import GridSupply
 
 SUBSTATION = 0
 ZONES = ("commercial", "residential", "industrial")
@@ -55,6 +58,12 @@ class CityLayout:
         ampacity_a: Cable rating (same cable, laid in ground).
         power_flow: Power-flow settings.
         site: Location and date for profiles.
+        limits: Physical limits on dispatchable sales (``none``, ``curtail``, ``price``;
+            :mod:`agents.powerflow.limits`); needs a power flow.
+        supply: The grid operator's supply capacity, demand-response trigger and
+            marginal generation price (:class:`agents.tariff.GridSupply`).
+        lmp: Whether the grid operator computes LMPs per step (DC OPF,
+            :mod:`agents.powerflow.lmp`); needs a power flow.
     """
 
     n_areas: int = 2
@@ -69,6 +78,11 @@ class CityLayout:
     ampacity_a: float = 400.0
     power_flow: PowerFlow = field(default_factory=PowerFlow)
     site: Site = field(default_factory=Site)
+    # ---- agents-real: grid-operator settings
+    limits: GridLimits = field(default_factory=GridLimits)
+    supply: GridSupply = field(default_factory=GridSupply)
+    lmp: bool = False
+    # ---- end agents-real
 
     def __post_init__(self) -> None:
         check(
@@ -100,6 +114,7 @@ class CityLayout:
                     object.__setattr__(self, name, kind(**value))
                 except ParameterError as error:
                     raise error.within(name) from None
+        build_grid_settings(self)
 
     def zone_counts(self) -> list[dict[str, int]]:
         """Entities per zone in each district.

@@ -34,9 +34,12 @@ from importlib import resources
 import networkx as nx
 import numpy as np
 
+from agents.grid_settings import build_grid_settings
 from agents.params import ParameterError, check, check_range, is_integer
 from agents.powerflow.engine import PowerFlow
+from agents.powerflow.limits import GridLimits
 from agents.profiles import BDEW_PROFILES, Site
+from agents.tariff import GridSupply
 
 SUBSTATION = 0
 BASE_KV = 12.0
@@ -82,6 +85,12 @@ class Sce56Feeder:
             published loads are a single snapshot; assumption).
         power_flow: Power-flow settings for this feeder.
         site: Location and date for profiles (default: southern California).
+        limits: Physical limits on dispatchable sales (``none``, ``curtail``, ``price``;
+            :mod:`agents.powerflow.limits`); needs a power flow.
+        supply: The grid operator's supply capacity, demand-response trigger and
+            marginal generation price (:class:`agents.tariff.GridSupply`).
+        lmp: Whether the grid operator computes LMPs per step (DC OPF,
+            :mod:`agents.powerflow.lmp`); needs a power flow.
     """
 
     n_areas: int = 4
@@ -92,6 +101,11 @@ class Sce56Feeder:
     background_profile: str = "h0_dyn"
     power_flow: PowerFlow = field(default_factory=PowerFlow)
     site: Site = field(default_factory=Site)
+    # ---- agents-real: grid-operator settings
+    limits: GridLimits = field(default_factory=GridLimits)
+    supply: GridSupply = field(default_factory=GridSupply)
+    lmp: bool = False
+    # ---- end agents-real
 
     def __post_init__(self) -> None:
         check(
@@ -123,6 +137,7 @@ class Sce56Feeder:
                     object.__setattr__(self, name, kind(**value))
                 except ParameterError as error:
                     raise error.within(name) from None
+        build_grid_settings(self)
 
     def build(self, rng: np.random.Generator | None = None) -> nx.Graph:
         """The feeder graph (deterministic: ``rng`` is accepted for the common interface)."""

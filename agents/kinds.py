@@ -126,9 +126,52 @@ class Miner(FixedAgent):
 
 
 class GridOperator(FixedAgent):
-    """Sets tariffs and buys or sells whatever the peer market leaves over."""
+    """Sets tariffs and buys or sells whatever the peer market leaves over.
 
-    def __init__(self, model: mesa.Model, cell, identity: Identity, tariff):
+    Also holds the supply side (``supply``: fixed capacity, demand-response signal,
+    marginal generation price; :class:`agents.tariff.GridSupply`) and the latest
+    locational marginal prices per area (:meth:`update_lmps`,
+    :mod:`agents.powerflow.lmp`), for mechanisms that cap prices by them (seed 003
+    Eq. 24).
+    """
+
+    def __init__(self, model: mesa.Model, cell, identity: Identity, tariff, supply=None):
         super().__init__(model)
+        from agents.tariff import GridSupply
+
         self.identity, self.tariff = identity, tariff
+        self.supply = supply if supply is not None else GridSupply()
         self.cell = cell
+        self.area_lmps = None
+
+    def update_lmps(
+        self,
+        network,
+        demand_kw,
+        stations,
+        *,
+        gen_bus=(),
+        gen_capacity_kw=(),
+        gen_price=(),
+        retail_price: float,
+        voltage_band_pu=(0.95, 1.05),
+        demand_kvar=None,
+    ):
+        """Solve the DC OPF for the step's demand and keep the LMP of each area's station.
+
+        The upstream grid is a generator at the substation with the supply capacity,
+        offered at ``retail_price``; other generators (providers) are passed in.
+        """
+        from agents.powerflow.lmp import area_prices, dc_opf_lmp
+
+        result = dc_opf_lmp(
+            network,
+            demand_kw,
+            [network.root, *gen_bus],
+            [self.supply.capacity_kw, *gen_capacity_kw],
+            [retail_price, *gen_price],
+            voltage_band_pu=voltage_band_pu,
+            demand_kvar=demand_kvar,
+        )
+        self.area_lmps = area_prices(result.lmp, network, stations)
+        return result

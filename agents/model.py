@@ -9,6 +9,7 @@ run a pure function of its config and seed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -18,6 +19,8 @@ from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
 from agents.kinds import GridOperator, Miner
+from agents.miners import MinerCandidates, select_miners
+from agents.operator import OPERATOR_KEYS, OperatorStep
 from agents.params import check, is_integer
 from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
@@ -130,7 +133,7 @@ class GridModel(mesa.Model):
                 agent_path=agent_path,
                 sign_orders=sign_orders,
                 sample_size=math.ceil(agents_sample / self.n_areas) if agents_sample else 0,
-                profiles=self.day_profiles,
+                profiles=self.day_profiles if population.profiles == "standard" else None,
             )
             for a, seed_a in enumerate(areas_seed.spawn(self.n_areas))
         ]
@@ -168,6 +171,7 @@ class GridModel(mesa.Model):
         """Bind the grid's power-flow engine, if any, and precompute the day's factors."""
         power_flow = getattr(grid, "power_flow", None)
         self.physics = power_flow.bind(self.graph) if power_flow is not None else None
+        self.operator_step = OperatorStep(self, grid)
         self.power_flow = None  # the last step's PowerFlowResult (drawn by the browser view)
         self.power_flow_summary = PowerFlowSummary(
             self.physics.engine if self.physics is not None else "none"
@@ -176,10 +180,13 @@ class GridModel(mesa.Model):
             [station_bus(self.graph, a) for a in range(self.n_areas)], dtype=np.int64
         )
         self.day_profiles = None
-        if self.physics is None:
+        if self.physics is None and self.population.profiles != "standard":
             return
+        # Standard profiles on every grid: grids without a site use the default Site().
         day = DayProfiles.build(getattr(grid, "site", None) or Site(), self.step_minutes)
         self.day_profiles = day
+        if self.physics is None:
+            return
         self.background_factor = day.peak_normalised(getattr(grid, "background_profile", "h0_dyn"))
         clouds = cloudiness_factors(np.random.default_rng(weather_seed), day.steps_per_day)
         self.plant_factor = day.pv_kw_per_kwp * clouds
@@ -218,9 +225,21 @@ class GridModel(mesa.Model):
     def _build_chain(self, chain_id: str) -> None:
         """Build the chain layout: its chains, validators (Mesa agents) and genesis split."""
         grid_identity = Identity.derive(self.seed, f"agent/{GRID_OPERATOR_ID}")
-        self.grid_operator = GridOperator(self, self.space[SUBSTATION], grid_identity, self.tariff)
-        hosts = self.validator_buses
+        self.grid_operator = GridOperator(
+            self,
+            self.space[SUBSTATION],
+            grid_identity,
+            self.tariff,
+            supply=self.operator_step.supply,
+        )
         single = self.layout_config.layout == "single"
+        if single:
+            hosts, identities = self._select_validators()
+        else:
+            # Multi-chain layouts place n_validators per chain themselves (docs/consensus.md).
+            self.miner_pool, self.miner_selections = None, []
+            hosts, identities = self.validator_buses, None
+        self._single_hosts = hosts
         areas = [
             int(self.graph.nodes[hosts[k]]["area"]) for k in range(self.consensus.n_validators)
         ]
@@ -245,6 +264,7 @@ class GridModel(mesa.Model):
             operator_key=grid_identity.public_hex,
             operator_micro=round(self.population.grid_operator_wallet_coins * 1_000_000),
             validator_areas=areas,
+            validator_identities=identities,
         )
         self.miners = [
             Miner(self, k, self.space[host], seat.identity)
@@ -272,13 +292,55 @@ class GridModel(mesa.Model):
         hosts, used = [], {}
         for seat in self.ledger_layout.seats:
             if self.layout_config.layout == "single":
-                hosts.append(ranked[seat.index])
+                hosts.append(self._single_hosts[seat.index])
                 continue
             pool = by_area.get(seat.area, ranked) if seat.area >= 0 else ranked
             key = seat.area if seat.area >= 0 else -1
             hosts.append(pool[used.get(key, 0) % len(pool)])
             used[key] = used.get(key, 0) + 1
         return hosts
+
+    def _select_validators(self) -> tuple[list[int], list[Identity]]:
+        """Validator buses and identities; for ``chain=pow``, seed 000 Algorithm 1.
+
+        With proof of work and ``population.miners.enabled``, the miners are chosen
+        from the population's homes, buildings, industry and EVs by
+        :func:`agents.miners.select_miners` (period 0); the consensus is rebuilt with
+        their number and hash rates, each miner sits at its entity's bus and signs with
+        a key of its own (``miner/<agent id>``; the wallet key stays in its area).
+        Later periods' selections are recomputed by :meth:`reselect_miners`; the
+        chain's miner set is the genesis one (see docs/grid.md).
+        """
+        params = self.population.miners
+        self.miner_pool = None
+        self.miner_selections: list = []
+        if getattr(self.consensus, "name", "") != "pow" or not params.enabled:
+            hosts = self.validator_buses
+            ids = [
+                Identity.derive(self.seed, f"validator/{k}")
+                for k in range(self.consensus.n_validators)
+            ]
+            return hosts, ids
+        self.miner_pool = MinerCandidates.concat(self.runtime.miner_candidates())
+        selection = select_miners(self.miner_pool, params, self.seed, period=0)
+        self.miner_selections.append(selection)
+        rows = selection.miners
+        self.consensus = dataclasses.replace(
+            self.consensus,
+            n_validators=len(rows),
+            hash_rates_hps=[int(r) for r in self.miner_pool.hash_rate_hps[rows]],
+        )
+        hosts = [int(b) for b in self.miner_pool.bus[rows]]
+        ids = [Identity.derive(self.seed, f"miner/{int(a)}") for a in self.miner_pool.agent[rows]]
+        return hosts, ids
+
+    def reselect_miners(self, period: int):
+        """Seed 000 Algorithm 1 for ``period`` (changed thresholds, new random pick)."""
+        if self.miner_pool is None:
+            return None
+        selection = select_miners(self.miner_pool, self.population.miners, self.seed, period)
+        self.miner_selections.append(selection)
+        return selection
 
     # ------------------------------------------------------------------ stepping
     def market_context(self, step: int) -> MarketContext:
@@ -288,6 +350,9 @@ class GridModel(mesa.Model):
     def step(self) -> None:
         """One market step: decide, clear locally and across areas, pay, seal blocks."""
         step = self.steps - 1
+        period_steps = self.population.miners.period_steps
+        if self.miner_pool is not None and step and step % period_steps == 0:
+            self.reselect_miners(step // period_steps)
         ctx = self.market_context(step)
         decisions = self.runtime.decide(step)
         residual = OrderBook.concat([d.residual for d in decisions])
@@ -309,6 +374,9 @@ class GridModel(mesa.Model):
                 np.zeros(len(to_grid), np.int8),  # grid trades: LETB under the dual layout
             ]
         )
+        limited, kind = self.operator_step.apply_limits(step, decisions, trades, kind, ctx)
+        chain_tag = _carry_chain_tags(trades, limited, chain_tag)
+        trades = limited
         trade_id = self._next_trade_id + np.arange(len(trades), dtype=np.int64)
         self._next_trade_id += len(trades)
         prices = price_micro(trades.price)
@@ -344,6 +412,7 @@ class GridModel(mesa.Model):
         )
         self.agent_log.extend(samples)
         physics = self._solve_power_flow(step, decisions, trades)
+        physics.update(self.operator_step.signals(step, decisions, ctx))
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
         self.datacollector.collect(self)
@@ -437,6 +506,7 @@ class GridModel(mesa.Model):
         supply = (
             energy["pv_kwh"]
             + energy["battery_discharge_kwh"]
+            + energy["ev_discharge_kwh"]
             + generation
             + by_kind["grid_import_kwh"]
         )
@@ -528,6 +598,7 @@ class GridModel(mesa.Model):
             "battery_loss_kwh",
             "battery_stored_kwh",
             "ev_charge_kwh",
+            "ev_discharge_kwh",
             "ev_drive_kwh",
             "ev_stored_kwh",
             "evs_plugged",
@@ -548,11 +619,13 @@ class GridModel(mesa.Model):
             "chain_height",
             "mempool_size",
             *METRIC_KEYS,
+            *OPERATOR_KEYS,
         ]
         metrics = dict.fromkeys(keys, 0.0)
         metrics["step"] = -1
         metrics["p2p_mean_price_coins_per_kwh"] = float("nan")
         metrics.update(PowerFlowResult.empty_metrics())
+        metrics.update(dict.fromkeys(OPERATOR_KEYS, float("nan")))
         return metrics
 
 
@@ -565,6 +638,32 @@ def _chain_tag_of(trade_columns, n_trades: int) -> np.ndarray:
     """The mechanism's per-trade ``chain`` column, or zeros (LETB)."""
     tag = trade_columns.get("chain") if trade_columns else None
     return np.zeros(n_trades, np.int8) if tag is None else np.asarray(tag, np.int8)
+
+
+def _carry_chain_tags(before: Trades, after: Trades, tag: np.ndarray) -> np.ndarray:
+    """Chain tags of the trades left by the grid's limit rule.
+
+    The rule keeps a subsequence of the trades (quantities may shrink) and appends
+    grid trades; kept trades keep their tag, appended ones go to LETB (0).
+    """
+    if after is before:
+        return tag
+    keys_before = list(
+        zip(before.buyer.tolist(), before.seller.tolist(), before.buyer_order.tolist(),
+            before.seller_order.tolist(), strict=True)
+    )  # fmt: skip
+    keys_after = zip(after.buyer.tolist(), after.seller.tolist(), after.buyer_order.tolist(),
+                     after.seller_order.tolist(), strict=True)  # fmt: skip
+    out = np.zeros(len(after), np.int8)
+    i = 0
+    for j, key in enumerate(keys_after):
+        while i < len(keys_before) and keys_before[i] != key:
+            i += 1
+        if i == len(keys_before):
+            break
+        out[j] = tag[i]
+        i += 1
+    return out
 
 
 def _reporter(name: str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.miners import MinerParams
 from agents.params import (
     MAX_WALLET_COINS,
     ParameterError,
@@ -41,8 +42,24 @@ class HouseholdParams:
             tariff to the retail tariff (assumption; seed 004 §3.3.1 is rebuilt later).
         bid_markup: Buyer's bid on the same scale (assumption).
         wallet_coins: Genesis balance of each household wallet (assumption).
+        commercial_share: Share of the households that are commercial buildings (seed
+            000's buildings; BDEW G0 profile). Default 0: a residential community.
+        industrial_share: Share that are industrial sites (seed 000's industry; BDEW
+            G3 as the industrial stand-in).
+        commercial_annual_kwh: Range of a commercial building's annual consumption;
+            20-100 MWh is the small-business band that German grid operators bill by
+            standard load profile (StromNZV §12: profiles below 100 MWh/yr; ours
+            within it).
+        industrial_annual_kwh: Range of an industrial site's annual consumption;
+            above the 100 MWh/yr profile limit (StromNZV §12), up to 500 MWh (ours).
     """
 
+    # ---- agents-real: household kinds (residential mean load is ``mean_load_kw``)
+    commercial_share: float = 0.0
+    industrial_share: float = 0.0
+    commercial_annual_kwh: tuple[float, float] = (20_000.0, 100_000.0)
+    industrial_annual_kwh: tuple[float, float] = (100_000.0, 500_000.0)
+    # ---- end agents-real
     mean_load_kw: tuple[float, float] = (0.3, 0.8)
     load_noise_sigma: float = 0.15
     pv_peak_kw: float = 5.0
@@ -56,8 +73,28 @@ class HouseholdParams:
     wallet_coins: float = 1000.0
 
     def __post_init__(self) -> None:
-        _freeze_pairs(self, "mean_load_kw", "battery_soc_bounds", "ask_markup", "bid_markup")
+        _freeze_pairs(
+            self,
+            "mean_load_kw",
+            "battery_soc_bounds",
+            "ask_markup",
+            "bid_markup",
+            "commercial_annual_kwh",
+            "industrial_annual_kwh",
+        )
         check_interval(self.mean_load_kw, "mean_load_kw", low=0.0)
+        # ---- agents-real: household kinds
+        check_range(self.commercial_share, "commercial_share", 0.0, 1.0)
+        check_range(self.industrial_share, "industrial_share", 0.0, 1.0)
+        check(
+            self.commercial_share + self.industrial_share <= 1.0 + 1e-12,
+            "industrial_share",
+            f"<= 1 - commercial_share ({1.0 - self.commercial_share})",
+            self.industrial_share,
+        )
+        check_interval(self.commercial_annual_kwh, "commercial_annual_kwh", low=0.0)
+        check_interval(self.industrial_annual_kwh, "industrial_annual_kwh", low=0.0)
+        # ---- end agents-real
         check_range(self.load_noise_sigma, "load_noise_sigma", 0.0, 2.0)
         check_range(self.pv_peak_kw, "pv_peak_kw", 0.0)
         check_range(self.battery_capacity_kwh, "battery_capacity_kwh", 0.0)
@@ -75,20 +112,42 @@ class HouseholdParams:
         check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
 
 
+EV_SCHEDULES = ("commute", "pets")
+PROFILE_SOURCES = ("standard", "analytic")
+
+
 @dataclass(frozen=True)
 class EVParams:
-    """Electric vehicles that leave in the morning and plug in when back.
+    """Electric vehicles that drive along the feeder's streets and plug in at home.
 
     Attributes:
-        battery_kwh: Battery capacity range; 12-36 kWh is seed 000 §4.2.
-        charge_power_kw: Charger power limit (assumption: a 7.2 kW home/station charger).
-        charge_efficiency: Charging efficiency (assumption).
+        battery_kwh: Battery capacity range; 12-36 kWh is seed 000 §4.2 (seed 001's
+            10-60 kWh is the ``population=pets`` preset).
+        charge_power_kw: Charger power limit, both directions (assumption: a 7.2 kW
+            home/station charger).
+        charge_efficiency: Charging (and discharging) efficiency (assumption).
         initial_soc: Range of the state of charge at the start of the day.
         target_soc: State of charge a plugged-in EV charges up to.
-        departure_h: Range of departure times, hours after midnight.
+        schedule: ``commute`` (away from ``departure_h`` to ``arrival_h``) or ``pets``
+            (seed 001 ch. 3: plugged in from ``pets_arrival_h`` to ``pets_departure_h``
+            within an 8 AM-to-8 AM window, away otherwise).
+        departure_h: Range of departure times, hours after midnight (commute).
         arrival_h: Range of arrival times; each EV is away from departure to arrival.
-        trip_kwh: Range of the energy driven per day (assumption; the agents issue
-            derives it from trips on the graph, seed 000 Eq. 4).
+        pets_arrival_h: Range of plug-in times, hours after midnight, >= 8 (pets).
+        pets_departure_h: Range of unplug times, hours after the day's midnight, up to
+            32 (8 AM the next day) (pets).
+        consumption_kwh_per_km: Range of driving consumption; the range of a full
+            battery is ``capacity / consumption`` (seed 000 Eq. 4's D_max); 0.14-0.20
+            kWh/km spans compact EVs' EPA ratings (public statistic).
+        outside_km: Range of the one-way distance driven beyond the feeder's streets
+            (ours: the feeder spans a few km; a commute is 5-20 km).
+        reserve_soc: Range of the owner's threshold energy (seed 000 Eq. 13) as a
+            fraction of capacity; a V2G EV never sells below it plus its next trip.
+        v2g_share: Share of EVs in the V2G provider role (seed 000 §3.3.2); the rest
+            are buyers only (ours: default 0).
+        ask_markup: V2G asking price between feed-in and retail price (assumption).
+        utility_sigma: sigma of the charging willingness w = sigma / SoC (seed 001
+            Eq. 4.2; our value 1).
         bid_markup: Charging bid between feed-in and retail price (assumption).
         wallet_coins: Genesis balance of each EV wallet (assumption).
     """
@@ -100,13 +159,34 @@ class EVParams:
     target_soc: float = 0.9
     departure_h: tuple[float, float] = (7.0, 9.0)
     arrival_h: tuple[float, float] = (16.0, 19.0)
-    trip_kwh: tuple[float, float] = (3.0, 10.0)
     bid_markup: tuple[float, float] = (0.5, 1.0)
     wallet_coins: float = 1000.0
+    # ---- agents-real: trips, reserve, role, utility weight, PETS windows
+    schedule: str = "commute"
+    pets_arrival_h: tuple[float, float] = (8.0, 20.0)
+    pets_departure_h: tuple[float, float] = (22.0, 32.0)
+    consumption_kwh_per_km: tuple[float, float] = (0.14, 0.20)
+    outside_km: tuple[float, float] = (5.0, 20.0)
+    reserve_soc: tuple[float, float] = (0.2, 0.3)
+    v2g_share: float = 0.0
+    ask_markup: tuple[float, float] = (0.3, 0.7)
+    utility_sigma: float = 1.0
+    # ---- end agents-real
 
     def __post_init__(self) -> None:
         _freeze_pairs(
-            self, "battery_kwh", "initial_soc", "departure_h", "arrival_h", "trip_kwh", "bid_markup"
+            self,
+            "battery_kwh",
+            "initial_soc",
+            "departure_h",
+            "arrival_h",
+            "bid_markup",
+            "pets_arrival_h",
+            "pets_departure_h",
+            "consumption_kwh_per_km",
+            "outside_km",
+            "reserve_soc",
+            "ask_markup",
         )
         check_interval(self.battery_kwh, "battery_kwh", low=0.0)
         check(
@@ -124,9 +204,24 @@ class EVParams:
             f"later than every departure (departure_h upper = {latest_departure})",
             list(self.arrival_h),
         )
-        check_interval(self.trip_kwh, "trip_kwh", low=0.0)
         check_interval(self.bid_markup, "bid_markup", 0.0, 1.0)
         check_range(self.wallet_coins, "wallet_coins", 0.0, MAX_WALLET_COINS)
+        check(self.schedule in EV_SCHEDULES, "schedule", f"one of {EV_SCHEDULES}", self.schedule)
+        _, latest_plug = check_interval(self.pets_arrival_h, "pets_arrival_h", 8.0, 24.0)
+        earliest_unplug, _ = check_interval(self.pets_departure_h, "pets_departure_h", 8.0, 32.0)
+        check(
+            earliest_unplug > latest_plug,
+            "pets_departure_h",
+            f"later than every plug-in (pets_arrival_h upper = {latest_plug})",
+            list(self.pets_departure_h),
+        )
+        low, _ = check_interval(self.consumption_kwh_per_km, "consumption_kwh_per_km", low=0.0)
+        check(low > 0, "consumption_kwh_per_km", "a pair with lower > 0", low)
+        check_interval(self.outside_km, "outside_km", low=0.0)
+        check_interval(self.reserve_soc, "reserve_soc", 0.0, 1.0)
+        check_range(self.v2g_share, "v2g_share", 0.0, 1.0)
+        check_interval(self.ask_markup, "ask_markup", 0.0, 1.0)
+        check_range(self.utility_sigma, "utility_sigma", 0.0)
 
 
 @dataclass(frozen=True)
@@ -196,6 +291,10 @@ class Population:
         households: Household parameters.
         evs: EV parameters.
         providers: Service-provider parameters.
+        profiles: ``standard`` (BDEW load profiles from demandlib and pvlib clear-sky
+            PV for the grid's site, or the default site; docs/grid.md) or ``analytic``
+            (the smooth dependency-free shapes of ``agents.profiles``).
+        miners: Miner selection (seed 000 Algorithm 1, :mod:`agents.miners`).
     """
 
     size: int = 80
@@ -207,6 +306,10 @@ class Population:
     households: HouseholdParams = field(default_factory=HouseholdParams)
     evs: EVParams = field(default_factory=EVParams)
     providers: ProviderParams = field(default_factory=ProviderParams)
+    # ---- agents-real: profile source and miner selection
+    profiles: str = "standard"
+    miners: MinerParams = field(default_factory=MinerParams)
+    # ---- end agents-real
 
     def __post_init__(self) -> None:
         check(is_integer(self.size) and self.size >= 1, "size", "an integer >= 1", self.size)
@@ -226,8 +329,12 @@ class Population:
             ("households", HouseholdParams),
             ("evs", EVParams),
             ("providers", ProviderParams),
+            ("miners", MinerParams),
         ):
             object.__setattr__(self, name, _build(kind, getattr(self, name), name))
+        check(
+            self.profiles in PROFILE_SOURCES, "profiles", f"one of {PROFILE_SOURCES}", self.profiles
+        )
 
     def area_counts(self, n_areas: int) -> list[AreaCounts]:
         """Split the population over ``n_areas`` station areas, area 0 first.

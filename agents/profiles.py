@@ -61,6 +61,34 @@ _LOAD_SHAPE_MEAN = 1.0
 _LOAD_SHAPE_MEAN = float(np.mean(residential_load_shape(np.arange(0, 24, 1 / 60))))
 
 
+def commercial_load_shape(hour_of_day: float | np.ndarray) -> np.ndarray:
+    """Relative demand of a commercial building, daily mean 1 (ours).
+
+    A night base of 40 % of the business-hours level, rising smoothly around 08:00
+    and falling around 18:00: the shape of BDEW's G0 on a weekday.
+    """
+    hour = np.asarray(hour_of_day, dtype=float)
+    opening = 1.0 / (1.0 + np.exp(-(hour - 8.0) / 0.7))
+    closing = 1.0 / (1.0 + np.exp((hour - 18.0) / 0.7))
+    return (0.4 + 0.6 * opening * closing) / _COMMERCIAL_MEAN
+
+
+def industrial_load_shape(hour_of_day: float | np.ndarray) -> np.ndarray:
+    """Relative demand of an industrial site in continuous operation, mean 1 (ours).
+
+    Nearly flat (BDEW G3's character) with a 20 % higher day shift from 06:00 to 22:00.
+    """
+    hour = np.asarray(hour_of_day, dtype=float)
+    shift = 1.0 / (1.0 + np.exp(-(hour - 6.0) / 0.5)) / (1.0 + np.exp((hour - 22.0) / 0.5))
+    return (1.0 + 0.2 * shift) / _INDUSTRIAL_MEAN
+
+
+_COMMERCIAL_MEAN = _INDUSTRIAL_MEAN = 1.0
+_HOURS = np.arange(0, 24, 1 / 60)
+_COMMERCIAL_MEAN = float(np.mean(commercial_load_shape(_HOURS)))
+_INDUSTRIAL_MEAN = float(np.mean(industrial_load_shape(_HOURS)))
+
+
 def clear_sky_pv_shape(
     hour_of_day: float | np.ndarray, sunrise_h: float = 6.0, sunset_h: float = 20.0
 ) -> np.ndarray:

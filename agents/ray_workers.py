@@ -31,6 +31,10 @@ class AreaWorker:
         """Every area's decisions for ``step``."""
         return [area.decide(step) for area in self.areas]
 
+    def miner_candidates(self):
+        """Every area's entities for miner selection."""
+        return [area.miner_candidates() for area in self.areas]
+
     def settle(self, batches):
         """Every area signs its payments."""
         return [area.settle(batch) for area, batch in zip(self.areas, batches, strict=True)]

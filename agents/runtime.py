@@ -37,6 +37,10 @@ class LocalRuntime:
         """Every area's decisions for ``step``, in area order."""
         return [area.decide(step) for area in self.areas]
 
+    def miner_candidates(self) -> list:
+        """Per area, its entities for miner selection (seed 000 Algorithm 1)."""
+        return [area.miner_candidates() for area in self.areas]
+
     def settle(self, batches: Sequence[SettlementBatch]) -> list[tuple[list, dict]]:
         """Every area signs its payments; results in area order."""
         return [area.settle(batch) for area, batch in zip(self.areas, batches, strict=True)]
@@ -110,6 +114,10 @@ class RayRuntime:
     def decide(self, step: int) -> list[AreaDecision]:
         """Every area's decisions for ``step``, in area order."""
         return self._call("decide", [step] * len(self._workers))
+
+    def miner_candidates(self) -> list:
+        """Per area, its entities for miner selection (seed 000 Algorithm 1)."""
+        return self._call("miner_candidates")
 
     def settle(self, batches: Sequence[SettlementBatch]) -> list[tuple[list, dict]]:
         """Every area signs its payments; results in area order."""

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 
 from agents.population import AreaCounts, EVParams, HouseholdParams, ProviderParams
+from agents.trips import draw_schedule, path_km, trip_energy_kwh
 
 MICRO = 1_000_000
+#: SoC (fraction) below which w = sigma / SoC is capped, so an empty EV has a finite weight.
+MIN_SOC_FOR_WEIGHT = 0.01
 
 
 @dataclass
 class HouseholdState:
-    """Households of one area (row = household)."""
+    """Households of one area (row = household).
+
+    ``kind`` is :data:`RESIDENTIAL`, :data:`COMMERCIAL` or :data:`INDUSTRIAL` (seed 000's
+    homes, buildings and industry); rows are residential first, then commercial, then
+    industrial. ``mean_load_kw`` is the annual mean power (annual consumption / 8760 h).
+    """
 
     bus: np.ndarray
     mean_load_kw: np.ndarray
@@ -32,6 +41,9 @@ class HouseholdState:
     charge_kwh: np.ndarray
     discharge_kwh: np.ndarray
     net_kwh: np.ndarray
+    # ---- agents-real: household kind
+    kind: np.ndarray | None = None
+    # ---- end agents-real
 
     @classmethod
     def draw(
@@ -43,7 +55,11 @@ class HouseholdState:
     ) -> HouseholdState:
         """Draw ``counts.households`` households; PV and batteries go to random homes."""
         n = counts.households
-        mean_load = rng.uniform(*params.mean_load_kw, size=n)
+        kind = household_kinds(n, params)
+        # low + (high - low) * u is what Generator.uniform computes: same draws as before.
+        u = rng.random(n)
+        low, high = np.array(_kind_mean_load_kw(params)).T
+        mean_load = low[kind] + (high[kind] - low[kind]) * u
         ask = rng.uniform(*params.ask_markup, size=n)
         bid = rng.uniform(*params.bid_markup, size=n)
         order = rng.permutation(n)
@@ -68,12 +84,49 @@ class HouseholdState:
             charge_kwh=zeros.copy(),
             discharge_kwh=zeros.copy(),
             net_kwh=zeros.copy(),
+            kind=kind,
         )
+
+
+# ---- agents-real: household kinds
+RESIDENTIAL, COMMERCIAL, INDUSTRIAL = 0, 1, 2
+HOUSEHOLD_KINDS = ("residential", "commercial", "industrial")
+HOURS_PER_YEAR = 8760.0
+
+
+def household_kinds(n: int, params: HouseholdParams) -> np.ndarray:
+    """Kind of each of ``n`` households: residential rows first (no random draw)."""
+    n_commercial = int(round(n * params.commercial_share))
+    n_industrial = min(int(round(n * params.industrial_share)), n - n_commercial)
+    kind = np.zeros(n, dtype=np.int8)
+    kind[n - n_commercial - n_industrial : n - n_industrial] = COMMERCIAL
+    kind[n - n_industrial :] = INDUSTRIAL
+    return kind
+
+
+def _kind_mean_load_kw(params: HouseholdParams) -> list[tuple[float, float]]:
+    """Range of the mean power per kind (annual consumption / 8760 h)."""
+    return [
+        params.mean_load_kw,
+        tuple(e / HOURS_PER_YEAR for e in params.commercial_annual_kwh),
+        tuple(e / HOURS_PER_YEAR for e in params.industrial_annual_kwh),
+    ]
+
+
+# ---- end agents-real
 
 
 @dataclass
 class EVState:
-    """Electric vehicles of one area (row = EV)."""
+    """Electric vehicles of one area (row = EV).
+
+    Trip fields follow :mod:`agents.trips`: ``leg_km`` is the one-way distance home ->
+    destination (shortest path on the area graph plus the part outside it),
+    ``leg_kwh`` its energy by seed 000 Eq. 4, ``reserve_kwh`` the owner's threshold
+    energy (seed 000 Eq. 13), ``v2g`` the role (True: V2G provider, sells above its
+    reserve and next trip in the peak band; False: buyer only), ``utility_weight`` the
+    charging willingness w = sigma / SoC of seed 001 Eq. 4.2 after the step.
+    """
 
     home_bus: np.ndarray
     work_bus: np.ndarray
@@ -81,8 +134,18 @@ class EVState:
     soc_kwh: np.ndarray
     depart_step: np.ndarray
     arrive_step: np.ndarray
-    drive_kwh_per_step: np.ndarray
     bid_markup: np.ndarray
+    # ---- agents-real: trips, reserve, role, utility weight
+    range_km: np.ndarray
+    leg_km: np.ndarray
+    leg_kwh: np.ndarray
+    reserve_kwh: np.ndarray
+    v2g: np.ndarray
+    ask_markup: np.ndarray
+    position_bus: np.ndarray
+    utility_weight: np.ndarray
+    discharge_wh: np.ndarray
+    # ---- end agents-real
     # Outputs of the current step.
     plugged: np.ndarray
     charge_wh: np.ndarray
@@ -97,15 +160,18 @@ class EVState:
         buses: np.ndarray,
         step_minutes: int,
         rng: np.random.Generator,
+        graph: nx.Graph | None = None,
+        trip_rng: np.random.Generator | None = None,
     ) -> EVState:
-        """Draw ``n`` EVs; each belongs to a household (home bus) and drives to work."""
+        """Draw ``n`` EVs; each belongs to a household (home bus) and drives to a destination.
+
+        Capacity, SoC, schedule, bid and buses come from ``rng`` in that order; the trip
+        and role attributes from ``trip_rng`` (default: a generator seeded 0), so that
+        adding them leaves the other draws unchanged.
+        """
         capacity = rng.uniform(*params.battery_kwh, size=n)
         soc = capacity * rng.uniform(*params.initial_soc, size=n)
-        steps_per_hour = 60.0 / step_minutes
-        depart = np.floor(rng.uniform(*params.departure_h, size=n) * steps_per_hour)
-        arrive = np.floor(rng.uniform(*params.arrival_h, size=n) * steps_per_hour)
-        arrive = np.maximum(arrive, depart + 1)
-        trip = rng.uniform(*params.trip_kwh, size=n)
+        depart, arrive = draw_schedule(params, n, step_minutes, rng)
         bid = rng.uniform(*params.bid_markup, size=n)
         home = (
             home_buses[rng.integers(len(home_buses), size=n)]
@@ -113,19 +179,44 @@ class EVState:
             else np.zeros(n, dtype=np.int64)
         )
         work = rng.choice(buses, size=n) if len(buses) else home.copy()
+        home, work = home.astype(np.int64), np.asarray(work, dtype=np.int64)
+        extra = trip_rng if trip_rng is not None else np.random.default_rng(0)
+        consumption = extra.uniform(*params.consumption_kwh_per_km, size=n)
+        outside = extra.uniform(*params.outside_km, size=n)
+        reserve_soc = extra.uniform(*params.reserve_soc, size=n)
+        ask = extra.uniform(*params.ask_markup, size=n)
+        n_v2g = int(round(n * params.v2g_share))
+        v2g = np.zeros(n, dtype=bool)
+        v2g[extra.permutation(n)[:n_v2g]] = True
+        on_graph = path_km(graph, home, work) if graph is not None else np.zeros(n)
+        range_km = capacity / consumption
+        leg_km = on_graph + outside
         return cls(
-            home_bus=home.astype(np.int64),
-            work_bus=np.asarray(work, dtype=np.int64),
+            home_bus=home,
+            work_bus=work,
             capacity_kwh=capacity,
             soc_kwh=soc,
-            depart_step=depart.astype(np.int64),
-            arrive_step=arrive.astype(np.int64),
-            drive_kwh_per_step=trip / (arrive - depart),
+            depart_step=depart,
+            arrive_step=arrive,
             bid_markup=bid,
+            range_km=range_km,
+            leg_km=leg_km,
+            leg_kwh=trip_energy_kwh(leg_km, range_km, capacity),
+            reserve_kwh=reserve_soc * capacity,
+            v2g=v2g,
+            ask_markup=ask,
+            position_bus=home.copy(),
+            utility_weight=params.utility_sigma / np.maximum(soc / capacity, MIN_SOC_FOR_WEIGHT),
+            discharge_wh=np.zeros(n),
             plugged=np.ones(n, dtype=bool),
             charge_wh=np.zeros(n),
             driven_kwh=np.zeros(n),
         )
+
+    @property
+    def sell_floor_kwh(self) -> np.ndarray:
+        """Stored energy a V2G EV keeps: its reserve plus a round trip (seed 000 Eq. 13)."""
+        return self.reserve_kwh + 2.0 * self.leg_kwh
 
 
 @dataclass

@@ -79,3 +79,95 @@ class TimeOfUseTariff:
             tariff=float(self.retail_price(hour)),
             feed_in_tariff=self.feed_in_coins_per_kwh,
         )
+
+
+# ---- agents-real: supply capacity, demand response, marginal generation price
+OVER_CAPACITY_RULES = ("shed", "scarcity_price")
+
+
+@dataclass(frozen=True)
+class GridSupply:
+    """What the grid operator can supply, and how it signals and prices scarcity.
+
+    Attributes:
+        capacity_kw: Fixed supply capacity at the substation (seed 000 §4.2: 4 MW).
+        over_capacity: What happens to demand above the capacity: ``shed`` (it is not
+            served; :meth:`shortfall_kw` reports it) or ``scarcity_price`` (it is
+            served at ``scarcity_coins_per_kwh``). Ours.
+        scarcity_coins_per_kwh: Price of energy above capacity under
+            ``scarcity_price`` (ours: a value of lost load, several coins/kWh).
+        dr_trigger_share: Forecast demand, as a share of capacity, above which the
+            operator raises the demand-response signal (seed 002 §5.2.2 Initial();
+            the trigger level is ours).
+        marginal_cost_coins_per_kwh: Marginal cost price of grid generation p_m
+            (seed 002 §5.1.2; value ours).
+        price_adjustment_beta: Real-time price adjustment coefficient beta (seed 002
+            §5.1.2 Eqs. 9-11; value ours).
+    """
+
+    capacity_kw: float = 4000.0
+    over_capacity: str = "shed"
+    scarcity_coins_per_kwh: float = 5.0
+    dr_trigger_share: float = 0.9
+    marginal_cost_coins_per_kwh: float = 0.08
+    price_adjustment_beta: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_range(self.capacity_kw, "capacity_kw", 0.0, low_open=True)
+        check(
+            self.over_capacity in OVER_CAPACITY_RULES,
+            "over_capacity",
+            f"one of {OVER_CAPACITY_RULES}",
+            self.over_capacity,
+        )
+        check_range(self.scarcity_coins_per_kwh, "scarcity_coins_per_kwh", 0.0)
+        check_range(self.dr_trigger_share, "dr_trigger_share", 0.0, 1.0, low_open=True)
+        check_range(self.marginal_cost_coins_per_kwh, "marginal_cost_coins_per_kwh", 0.0)
+        check_range(self.price_adjustment_beta, "price_adjustment_beta", 0.0)
+
+    def served_kw(self, demand_kw: float | np.ndarray) -> float | np.ndarray:
+        """Demand served: all of it under ``scarcity_price``, up to capacity under ``shed``."""
+        demand = np.asarray(demand_kw, dtype=float)
+        served = (
+            demand
+            if self.over_capacity == "scarcity_price"
+            else np.minimum(demand, self.capacity_kw)
+        )
+        return float(served) if served.ndim == 0 else served
+
+    def shortfall_kw(self, demand_kw: float | np.ndarray) -> float | np.ndarray:
+        """Demand above the supply capacity (0 when within it)."""
+        short = np.maximum(np.asarray(demand_kw, dtype=float) - self.capacity_kw, 0.0)
+        return float(short) if short.ndim == 0 else short
+
+    def supply_cost(self, demand_kw: float, price_coins_per_kwh: float, dt_h: float) -> float:
+        """Cost of serving ``demand_kw`` for ``dt_h`` h: energy above capacity at scarcity price."""
+        served = float(self.served_kw(demand_kw))
+        above = max(served - self.capacity_kw, 0.0)
+        return ((served - above) * price_coins_per_kwh + above * self.scarcity_coins_per_kwh) * dt_h
+
+    def demand_response_signal(self, forecast_kw: float | np.ndarray) -> bool | np.ndarray:
+        """Seed 002's Initial(): True (users may join this demand response) when scarce."""
+        signal = np.asarray(forecast_kw, dtype=float) > self.dr_trigger_share * self.capacity_kw
+        return bool(signal) if signal.ndim == 0 else signal
+
+    def marginal_generation_price(self, unplanned_kw: float | np.ndarray) -> float | np.ndarray:
+        """Seed 002 lower level, Eqs. 10-11 (rebuilt from the text; the formulas are images).
+
+        With unplanned load ``dP`` (consumption beyond the demand-response plan), the
+        price of that generation is ``p_m (1 + beta)`` when ``dP > 0`` (users consumed
+        more than agreed) and ``p_m`` with beta = 0 otherwise, never negative (Eq. 11).
+        """
+        dp = np.asarray(unplanned_kw, dtype=float)
+        price = self.marginal_cost_coins_per_kwh * (1.0 + self.price_adjustment_beta * (dp > 0))
+        price = np.maximum(price, 0.0)
+        return float(price) if price.ndim == 0 else price
+
+    def unplanned_cost(self, unplanned_kwh: float | np.ndarray) -> float | np.ndarray:
+        """Seed 002 Eq. 9: the grid's cost of unplanned load, ``max(dP, 0) x price``."""
+        dp = np.asarray(unplanned_kwh, dtype=float)
+        cost = np.maximum(dp, 0.0) * self.marginal_generation_price(dp)
+        return float(cost) if cost.ndim == 0 else cost
+
+
+# ---- end agents-real

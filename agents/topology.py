@@ -8,12 +8,15 @@ substation) and ``pos`` (x, y in km, for drawing). Every line carries ``length_k
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
 
+from agents.grid_settings import build_grid_settings
 from agents.params import check, check_interval, check_range, is_integer
+from agents.powerflow.limits import GridLimits
+from agents.tariff import GridSupply
 
 SUBSTATION = 0
 
@@ -34,6 +37,12 @@ class RadialFeeders:
         trunk_length_km: Length of the line from the substation to each station.
         r_ohm_per_km: Line resistance per km.
         x_ohm_per_km: Line reactance per km.
+        limits: Physical limits on dispatchable sales (``none``, ``curtail``, ``price``;
+            :mod:`agents.powerflow.limits`); needs a power flow.
+        supply: The grid operator's supply capacity, demand-response trigger and
+            marginal generation price (:class:`agents.tariff.GridSupply`).
+        lmp: Whether the grid operator computes LMPs per step (DC OPF,
+            :mod:`agents.powerflow.lmp`); needs a power flow.
     """
 
     n_areas: int = 2
@@ -42,6 +51,11 @@ class RadialFeeders:
     trunk_length_km: float = 1.0
     r_ohm_per_km: float = 0.206
     x_ohm_per_km: float = 0.080
+    # ---- agents-real: grid-operator settings
+    limits: GridLimits = field(default_factory=GridLimits)
+    supply: GridSupply = field(default_factory=GridSupply)
+    lmp: bool = False
+    # ---- end agents-real
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "line_length_km", tuple(self.line_length_km))
@@ -61,6 +75,7 @@ class RadialFeeders:
         check_range(self.trunk_length_km, "trunk_length_km", 0.0, low_open=True)
         check_range(self.r_ohm_per_km, "r_ohm_per_km", 0.0)
         check_range(self.x_ohm_per_km, "x_ohm_per_km", 0.0)
+        build_grid_settings(self)
 
     @property
     def n_buses(self) -> int:

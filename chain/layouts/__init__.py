@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from chain.keys import Identity
 from chain.layouts.base import LAYOUT_FILE, LAYOUT_FORMAT, Layout, ValidatorSeat
 from chain.layouts.config import CROSS_MODES, LAYOUT_NAMES, LayoutConfig
 from chain.layouts.dual import DualLayout
@@ -51,6 +52,7 @@ def build_layout(
     operator_key: str,
     operator_micro: int,
     validator_areas: Sequence[int] | None = None,
+    validator_identities: Sequence[Identity] | None = None,
 ) -> Layout:
     """Build the chains of a layout.
 
@@ -63,6 +65,9 @@ def build_layout(
         operator_key: The grid operator's public key.
         operator_micro: The grid operator's genesis micro-coins.
         validator_areas: ``single`` only: station area of each validator's host.
+        validator_identities: ``single`` only: the validators' keys when the driver
+            chose them (proof-of-work miners of seed 000 Algorithm 1); derived from
+            the seed as ``validator/<k>`` otherwise.
     """
     return LAYOUTS[config.layout](
         config,
@@ -74,6 +79,7 @@ def build_layout(
         operator_key=operator_key,
         operator_micro=operator_micro,
         validator_areas=validator_areas,
+        validator_identities=validator_identities,
     )
 
 

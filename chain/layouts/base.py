@@ -101,6 +101,8 @@ class Layout:
             chains that it trades on; see ``docs/consensus.md``).
         validator_areas: Station area of each validator of a single chain, as
             placed by the driver (hybrid needs it).
+        validator_identities: Keys of a single chain's validators chosen by the
+            driver (seed 000 miners); None: derived from the seed.
     """
 
     name: ClassVar[str] = "layout"
@@ -117,6 +119,7 @@ class Layout:
         operator_key: str,
         operator_micro: int,
         validator_areas: Sequence[int] | None = None,
+        validator_identities: Sequence[Identity] | None = None,
     ) -> None:
         if len(area_balances) != n_areas:
             raise ValueError(f"area_balances must have one entry per area ({n_areas})")
@@ -140,8 +143,10 @@ class Layout:
         consensus: Any = None,
         hybrid_areas: Sequence[int] | None = None,
         kind: str = "full",
+        identities: Sequence[Identity] | None = None,
     ) -> Chain:
-        identities = [Identity.derive(self.seed, label) for label in labels]
+        if identities is None:
+            identities = [Identity.derive(self.seed, label) for label in labels]
         chain = build_chain(
             chain_id, consensus or self.consensus, balances, identities, hybrid_areas
         )

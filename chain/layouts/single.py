@@ -11,7 +11,8 @@ class SingleLayout(Layout):
     """One chain, ``n_validators`` validators placed by the driver.
 
     The chain id is the run's ``chain_id`` and validator keys are labelled
-    ``validator/<k>``, so a run is bit-identical to one without layouts.
+    ``validator/<k>`` (or chosen by the driver: seed 000 miners), so a run is
+    bit-identical to one without layouts.
     """
 
     name: ClassVar[str] = "single"
@@ -29,4 +30,5 @@ class SingleLayout(Layout):
             [f"validator/{k}" for k in range(n)],
             areas,
             hybrid_areas=areas,
+            identities=kwargs.get("validator_identities"),
         )

@@ -181,11 +181,15 @@ def test_evs_unplugged_exactly_between_departure_and_arrival(day):
         expected = np.where(away, ev.work_bus, ev.home_bus)
         assert rec["ev_cells"] == expected.tolist()
     assert area.vehicles[0].plugged_in == bool(steps[-1]["ev_plugged"][0])
-    # Energy driven over the day is the whole trip (3-10 kWh), spread evenly.
+    # Two legs a day (seed 000 Eq. 4): out in the departure step, back before arrival.
     driven = np.array([rec["ev_driven"] for rec in steps])
-    trip = ev.drive_kwh_per_step * (ev.arrive_step - ev.depart_step)
-    np.testing.assert_allclose(driven.sum(axis=0), trip, rtol=1e-12)
-    assert ((trip >= 3.0) & (trip <= 10.0)).all()
+    np.testing.assert_allclose(driven.sum(axis=0), 2 * ev.leg_kwh, rtol=1e-12)
+    out = driven[ev.depart_step, np.arange(len(ev.leg_kwh))]
+    back = driven[ev.arrive_step - 1, np.arange(len(ev.leg_kwh))]
+    np.testing.assert_array_equal(out, ev.leg_kwh)
+    np.testing.assert_array_equal(back, ev.leg_kwh)
+    # 10-40 km a day at 0.14-0.20 kWh/km.
+    assert ((2 * ev.leg_kwh >= 1.4) & (2 * ev.leg_kwh <= 8.5)).all()
 
 
 def test_evs_drive_their_trip_and_charge_toward_target(day):

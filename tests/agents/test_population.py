@@ -47,13 +47,13 @@ def test_counts_follow_configured_ratios():
 def test_nested_mappings_are_built_and_lists_frozen():
     pop = Population(
         households={"battery_capacity_kwh": 10.0, "mean_load_kw": [0.2, 0.4]},
-        evs={"trip_kwh": [1.0, 2.0]},
+        evs={"outside_km": [1.0, 2.0]},
         providers={"offer_blocks": 2},
     )
     assert isinstance(pop.households, HouseholdParams)
     assert pop.households.battery_capacity_kwh == 10.0
     assert pop.households.mean_load_kw == (0.2, 0.4)
-    assert pop.evs.trip_kwh == (1.0, 2.0)
+    assert pop.evs.outside_km == (1.0, 2.0)
     assert pop.providers == ProviderParams(offer_blocks=2)
     hash(pop)  # frozen and hashable
 
@@ -129,7 +129,7 @@ def test_initial_soc_checked_against_custom_bounds():
         (dict(charge_efficiency=0.0), "charge_efficiency"),
         (dict(target_soc=1.2), "target_soc"),
         (dict(initial_soc=(0.3, 1.1)), "initial_soc"),
-        (dict(trip_kwh=(-1.0, 2.0)), "trip_kwh"),
+        (dict(outside_km=(-1.0, 2.0)), "outside_km"),
     ],
 )
 def test_ev_errors(kwargs, key):

@@ -46,7 +46,6 @@ def test_ev_draw_sequence_and_schedule():
     soc = capacity * ref.uniform(0.3, 0.6, 6)
     depart = np.floor(ref.uniform(7.0, 9.0, 6) * 4)
     arrive = np.floor(ref.uniform(16.0, 19.0, 6) * 4)
-    trip = ref.uniform(3.0, 10.0, 6)
     bid = ref.uniform(0.5, 1.0, 6)
     home = homes[ref.integers(3, size=6)]
     work = ref.choice(buses, size=6)
@@ -54,8 +53,18 @@ def test_ev_draw_sequence_and_schedule():
     np.testing.assert_array_equal(ev.soc_kwh, soc)
     np.testing.assert_array_equal(ev.depart_step, depart)
     np.testing.assert_array_equal(ev.arrive_step, arrive)
-    # The day's trip is spread evenly over the steps away from home.
-    np.testing.assert_allclose(ev.drive_kwh_per_step * (arrive - depart), trip, rtol=1e-12)
+    # Trip attributes come from their own stream (default: seed 0); no graph: outside km only.
+    extra = np.random.default_rng(0)
+    consumption = extra.uniform(0.14, 0.20, 6)
+    outside = extra.uniform(5.0, 20.0, 6)
+    reserve = extra.uniform(0.2, 0.3, 6)
+    np.testing.assert_array_equal(ev.leg_km, outside)
+    np.testing.assert_allclose(ev.range_km, capacity / consumption, rtol=1e-15)
+    # Seed 000 Eq. 4: d / D_max x C = d x consumption.
+    np.testing.assert_allclose(ev.leg_kwh, outside * consumption, rtol=1e-12)
+    np.testing.assert_allclose(ev.reserve_kwh, reserve * capacity, rtol=1e-15)
+    assert not ev.v2g.any()
+    np.testing.assert_allclose(ev.utility_weight, 1.0 / (soc / capacity), rtol=1e-12)
     np.testing.assert_array_equal(ev.bid_markup, bid)
     np.testing.assert_array_equal(ev.home_bus, home)
     np.testing.assert_array_equal(ev.work_bus, work)
@@ -67,8 +76,10 @@ def test_ev_arrival_is_at_least_one_step_after_departure():
     ev = EVState.draw(3, params, np.array([1]), np.array([2]), 60, np.random.default_rng(0))
     np.testing.assert_array_equal(ev.depart_step, [8, 8, 8])
     np.testing.assert_array_equal(ev.arrive_step, [9, 9, 9])
-    # One step away: the whole trip (3-10 kWh) is driven in that step.
-    assert ((ev.drive_kwh_per_step >= 3.0) & (ev.drive_kwh_per_step <= 10.0)).all()
+    # One step away: both legs are driven in that step.
+    from agents.trips import legs_driven
+
+    np.testing.assert_array_equal(legs_driven(8, ev.depart_step, ev.arrive_step, 24), [2, 2, 2])
 
 
 def test_no_evs_and_no_buses():
