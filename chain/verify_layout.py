@@ -102,7 +102,7 @@ def _verify_cross(
         for chain_id in shards
     }
     claimed: dict[tuple[Any, Any], int] = {}
-    counts = {"committed": 0, "aborted": 0, "refused": 0}
+    counts = {"committed": 0, "aborted": 0}
     for position, row in enumerate(rows):
         where = f"{CROSS_FILE} row {position} (trade {row['trade_id']})"
         source, target = row["source_chain"], row["target_chain"]
@@ -111,7 +111,7 @@ def _verify_cross(
             continue
         status = row["status"]
         if status not in counts:
-            problems.add(f"{where}: status {status!r} is not committed, aborted or refused")
+            problems.add(f"{where}: status {status!r} is not committed or aborted")
             continue
         counts[status] += 1
         legs = {
@@ -122,12 +122,11 @@ def _verify_cross(
         wanted = {
             "committed": ("lock", "credit"),
             "aborted": ("lock", "refund"),
-            "refused": (),
         }[status]
         for leg, (chain_id, tx_hash, sender, receiver, kind) in legs.items():
             tx = index[chain_id].get(tx_hash) if tx_hash else None
             if leg not in wanted:
-                if tx is not None or (leg != "lock" and tx_hash):
+                if tx is not None or tx_hash:
                     problems.add(f"{where}: {status} payment has a {leg} leg")
                 continue
             if tx is None:

@@ -11,8 +11,7 @@ in one shard (see ``docs/ledger-format.md`` section 11):
   payer (kind ``cross_refund``).
 
 Atomicity: a committed payment has lock and credit and no refund; an aborted
-one has lock and refund and no credit (net: in neither shard); a refused one
-has no leg at all.
+one has lock and refund and no credit (net: in neither shard).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import pyarrow.parquet as pq
 CROSS_SHARD_FILE = "cross_shard.parquet"
 CREDIT_KIND = "cross_credit"
 REFUND_KIND = "cross_refund"
-STATUSES = ("committed", "aborted", "refused", "pending")
+STATUSES = ("committed", "aborted", "pending")
 
 CROSS_SCHEMA = pa.schema(
     [
@@ -59,7 +58,7 @@ class CrossPayment:
         amount: Micro-coins.
         lock_tx: Hash of the payer's lock transaction.
         credit_tx, refund_tx: Hashes of the credit / refund legs ("" if none).
-        status: ``pending`` until ``committed``, ``aborted`` or ``refused``.
+        status: ``pending`` until ``committed`` or ``aborted``.
         submitted_ms: Timestamp of the lock transaction.
         decided_ms: Simulated time the last leg committed (-1 while pending).
     """

@@ -13,7 +13,8 @@ between areas is a *cross-area payment* (legs in :mod:`chain.layouts.cross_shard
   :mod:`chain.layouts.cross_nodes`) keep the ledgers of every shard, so they
   check the payer's funds and the payee shard's escrow themselves and agree
   once (a three-phase round among the cross-nodes); lock and credit are then
-  recorded in both shards in parallel.
+  recorded in both shards in parallel (or, if they refuse, lock and refund in
+  the payer's shard).
 
 Genesis split (documented in ``docs/consensus.md``): each wallet holder's
 balance is in its own area's shard; the grid operator's wallet is split
@@ -154,23 +155,19 @@ class ShardedLayout(Layout):
                 lock_tx=stx.tx_hash,
                 submitted_ms=stx.tx.timestamp_ms,
             )
-            if self.config.cross == "partial" and not self._agree_once(payment):
-                payment.status, payment.decided_ms = "refused", stx.tx.timestamp_ms
-                self.payments.append(payment)
-                continue
             errors = chain.submit([stx])
-            if errors:
+            if errors:  # the payer's shard refuses the lock: no leg anywhere
                 rejected.extend(errors)
-                if self.config.cross == "partial":
-                    self._reserved[payment.target_chain] -= payment.amount
                 continue
             self.payments.append(payment)
             self._watch[stx.tx_hash] = payment
             self._locked[payment.source_chain] += payment.amount
             if self.config.cross == "partial":
-                # The cross-nodes agreed already: the credit follows one round later.
-                ready = stx.tx.timestamp_ms + math.ceil(3 * self.link_ms)
-                self._schedule(ready, "credit", payment)
+                # The cross-nodes decide at once; credit or refund follows one round later.
+                # (A refused payment is still locked and refunded: the payer's next
+                # nonce stays valid and the payment is, net, in neither shard.)
+                leg = "credit" if self._agree_once(payment) else "refund"
+                self._schedule(stx.tx.timestamp_ms + math.ceil(3 * self.link_ms), leg, payment)
         return rejected
 
     def _available(self, chain_id: str) -> int:
@@ -366,7 +363,6 @@ class ShardedLayout(Layout):
             "cross_payments": len(self.payments),
             "cross_committed": status.count("committed"),
             "cross_aborted": status.count("aborted"),
-            "cross_refused": status.count("refused"),
             "cross_pending": status.count("pending"),
             "cross_latency_mean_ms": float(done.mean()) if len(done) else 0.0,
             "cross_latency_p95_ms": float(np.percentile(done, 95)) if len(done) else 0.0,
