@@ -220,3 +220,20 @@ def test_layout_config_rejects_bad_values():
         LayoutConfig(reselect_every=True)
     with pytest.raises(ValueError, match="^dual_block_period_s must be > 0"):
         LayoutConfig(dual_block_period_s=0.0005)
+
+
+@pytest.mark.parametrize("layout", ["sharded", "two_layer"])
+def test_a_pickled_layout_resumes_mid_exchange_with_the_same_heads(layout):
+    import pickle
+
+    town = make_town(layout, cross="full")
+    town.pay((0, 0), (1, 0), 100, at_ms=0)
+    town.layout.advance_to(3_000)  # the lock committed, the two-phase exchange is under way
+    assert town.layout.pending
+    copy = pickle.loads(pickle.dumps(town.layout))
+    town.drain()
+    heads = [c.head_hash for c in town.layout.chains.values()]
+    town.layout = copy
+    town.drain()
+    assert copy.payments[0].status == "committed"
+    assert [c.head_hash for c in copy.chains.values()] == heads
