@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
 from typing import Any
 
 import mesa
@@ -18,6 +19,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
+from agents.invariants import CheckedMarket, StepInvariants
 from agents.kinds import GridOperator, Miner
 from agents.miners import MinerCandidates, select_miners
 from agents.operator import OPERATOR_KEYS, OperatorStep
@@ -66,6 +68,8 @@ class GridModel(mesa.Model):
         agent_path: "vectorized" or "per_agent" (must give identical results).
         sign_orders: Whether orders are signed and verified by the aggregators.
         agents_sample: How many agents are reported per step in total.
+        check_invariants: Check coins, energy, blocks and trades after every step
+            (:mod:`agents.invariants`; debug mode, slower).
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class GridModel(mesa.Model):
         sign_orders: bool = True,
         agents_sample: int = 1000,
         layout: LayoutConfig | None = None,
+        check_invariants: bool = False,
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -98,6 +103,7 @@ class GridModel(mesa.Model):
         # A fourth child for the feeder's weather leaves the first three unchanged.
         topology_seed, driver_seed, areas_seed, weather_seed = root.spawn(4)
         super().__init__(rng=np.random.default_rng(driver_seed))
+        market = self._invariant_market(market, check_invariants)
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
         self.seed, self.step_minutes, self.n_steps = seed, step_minutes, steps
@@ -139,6 +145,9 @@ class GridModel(mesa.Model):
         ]
         self.runtime.start(specs)
         self._build_chain(chain_id)
+        self.invariants = (
+            StepInvariants(list(self.ledger_layout.chains.values())) if check_invariants else None
+        )
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
         self.metrics: dict[str, float] = self._empty_metrics()
@@ -415,7 +424,19 @@ class GridModel(mesa.Model):
         physics.update(self.operator_step.signals(step, decisions, ctx))
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
+        self._check_invariants(step, ctx, residual, Trades.concat([cross.trades, to_grid]))
         self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ debug mode
+    @staticmethod
+    def _invariant_market(market: Any, check_invariants: bool) -> Any:
+        """In debug mode, the market whose every clearing is checked (areas and across)."""
+        return CheckedMarket(market) if check_invariants else market
+
+    def _check_invariants(self, step: int, ctx, residual: OrderBook, settled: Trades) -> None:
+        """In debug mode, check the step's invariants (:mod:`agents.invariants`)."""
+        if self.invariants is not None:
+            self.invariants.check_step(step, self.metrics, residual, settled, GRID_OPERATOR_ID, ctx)
 
     def _settle(self, step, timestamp_ms, trades, kind, trade_id, prices, amounts, chain_tag):
         """Have every area sign its agents' payments; the driver signs the grid's.
@@ -559,10 +580,19 @@ class GridModel(mesa.Model):
             abs(self.metrics["energy_balance_error_kwh"]),
         )
 
-    def run(self, progress=None) -> None:
-        """Run every step, then seal what is left in the mempool."""
-        for _ in range(self.n_steps):
+    def run(self, progress=None, after_step=None) -> None:
+        """Run every step not yet run, then seal what is left in the mempool.
+
+        Args:
+            progress: Optional tqdm-like bar, advanced once per step.
+            after_step: Optional ``after_step(model)`` called after each step (the
+                checkpoint writer); a model restored from a checkpoint goes on from
+                the step after the last one it ran.
+        """
+        while self.steps < self.n_steps:
             self.step()
+            if after_step is not None:
+                after_step(self)
             if progress is not None:
                 progress.update(1)
         self.finish()
@@ -666,8 +696,14 @@ def _carry_chain_tags(before: Trades, after: Trades, tag: np.ndarray) -> np.ndar
     return out
 
 
-def _reporter(name: str):
-    return lambda model: model.metrics[name]
+def _metric(model: GridModel, name: str) -> float:
+    return model.metrics[name]
+
+
+def _reporter(name: str) -> partial:
+    # A partial of a module-level function, not a lambda, so that a model pickles
+    # (checkpoints); Mesa's DataCollector calls partials with the model.
+    return partial(_metric, name=name)
 
 
 def _validator_buses(graph) -> list[int]:

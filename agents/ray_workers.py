@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 
 import ray
@@ -43,6 +44,21 @@ class AreaWorker:
         """Every area's wallet arrays."""
         return [area.wallets for area in self.areas]
 
+    def capture(self) -> bytes:
+        """Every area's whole state, pickled.
+
+        Bytes rather than objects: Ray would hand numpy arrays back as read-only views
+        of its object store, and a restored area must own writable arrays.
+        """
+        return pickle.dumps(self.areas, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, saved: bytes) -> None:
+        """Replace the areas by a saved state of the same areas (from :meth:`capture`)."""
+        areas = pickle.loads(saved)
+        if [a.spec.area_id for a in areas] != [a.spec.area_id for a in self.areas]:
+            raise ValueError("restore: the saved areas are not this actor's areas")
+        self.areas = areas
+
 
 def start_workers(specs: Sequence[AreaSpec], num_workers: int, address: str | None) -> list:
     """Start (or join) Ray and create ``min(num_workers, len(specs))`` area actors."""
@@ -52,5 +68,17 @@ def start_workers(specs: Sequence[AreaSpec], num_workers: int, address: str | No
         else:
             ray.init(include_dashboard=False, log_to_driver=False)
     n = max(1, min(num_workers, len(specs)))
-    remote_worker = ray.remote(AreaWorker)
-    return [remote_worker.options(num_cpus=0).remote(list(specs[i::n])) for i in range(n)]
+    return [new_worker(list(specs[i::n])) for i in range(n)]
+
+
+def new_worker(specs: Sequence[AreaSpec]):
+    """One area actor holding ``specs``' areas (also used to replace a dead actor).
+
+    Ray's own actor restarts stay off (``max_restarts=0``): a restarted actor would
+    come back with freshly built areas, silently out of step with the run; the
+    runtime replaces dead actors itself and brings them up to date.
+    """
+    return _REMOTE_WORKER.options(num_cpus=0, max_restarts=0).remote(list(specs))
+
+
+_REMOTE_WORKER = ray.remote(AreaWorker)

@@ -53,22 +53,49 @@ class LocalRuntime:
         """The area objects themselves (only this runtime has them in-process)."""
         return self.areas
 
+    def capture_areas(self) -> list[Area]:
+        """Every area's whole state, in area order (for a checkpoint)."""
+        return list(self.areas)
+
+    def restore_areas(self, areas: Sequence[Area]) -> None:
+        """Replace the areas by saved ones (from :meth:`capture_areas`)."""
+        self.areas = list(areas)
+
     def close(self) -> None:
         """Nothing to release."""
+
+
+class WorkerLost(RuntimeError):
+    """A Ray actor holding areas died and could not be restarted; the run must stop."""
+
+
+# Calls that change an area's state; they are journaled so a restarted actor can replay
+# them (decide draws from the area's generator, settle books payments and nonces).
+_STATEFUL_CALLS = ("decide", "settle")
 
 
 @dataclass
 class RayRuntime:
     """Spread the areas over ``num_workers`` Ray actors, area ``a`` on actor ``a % n``.
 
+    An actor that dies (``ray.exceptions.RayActorError``) is replaced: a new actor
+    builds the same areas from their specs, loads the areas' last saved state (the last
+    checkpoint, if the run wrote or resumed one), replays every state-changing call made
+    since (the steps' ``decide`` and ``settle``, journaled on the driver) and then runs
+    the call that failed. Areas are deterministic functions of their specs and these
+    calls, so the run goes on to the same ledger head as if nothing had happened. After
+    ``max_restarts`` replacements in a run, :class:`WorkerLost` stops it.
+
     Attributes:
         num_workers: Number of actors (each holds one or more areas).
         address: Ray cluster to join (``"auto"`` or ``"host:port"``); ``None`` starts or
             reuses a local Ray instance.
+        max_restarts: How many dead actors a run may replace in total.
     """
 
     num_workers: int = 2
     address: str | None = None
+    max_restarts: int = 3
     name = "ray"
 
     def __post_init__(self) -> None:
@@ -78,6 +105,12 @@ class RayRuntime:
             "an integer >= 1",
             self.num_workers,
         )
+        check(
+            is_integer(self.max_restarts) and self.max_restarts >= 0,
+            "max_restarts",
+            "an integer >= 0",
+            self.max_restarts,
+        )
 
     def start(self, specs: Sequence[AreaSpec]) -> None:
         """Connect to Ray (once per process) and build the areas inside the actors."""
@@ -85,6 +118,11 @@ class RayRuntime:
 
         self._n_areas = len(specs)
         self._workers = start_workers(specs, self.num_workers, self.address)
+        n = len(self._workers)
+        self._worker_specs = [list(specs[i::n]) for i in range(n)]
+        self._saved: list[bytes | None] = [None] * n
+        self._journal: list[list[tuple[str, tuple]]] = [[] for _ in range(n)]
+        self.restarts = 0
 
     def _gather(self, per_worker: list[list]) -> list:
         """Interleave per-worker result lists back into area-id order."""
@@ -95,13 +133,54 @@ class RayRuntime:
         return results
 
     def _call(self, method: str, *args_per_worker) -> list:
-        import ray
+        """Call ``method`` on every actor; results in area order."""
+        return self._gather(self._call_workers(method, *args_per_worker))
 
-        calls = [
-            getattr(worker, method).remote(*(a[i] for a in args_per_worker))
-            for i, worker in enumerate(self._workers)
-        ]
-        return self._gather(ray.get(calls))
+    def _call_workers(self, method: str, *args_per_worker) -> list[list]:
+        """Call ``method`` on every actor (replacing dead ones); per-actor result lists."""
+        import ray
+        from ray.exceptions import RayActorError
+
+        args = [tuple(a[i] for a in args_per_worker) for i in range(len(self._workers))]
+        calls = [getattr(worker, method).remote(*args[i]) for i, worker in enumerate(self._workers)]
+        results = []
+        for i, call in enumerate(calls):
+            try:
+                results.append(ray.get(call))
+            except RayActorError as error:
+                results.append(self._replace_worker(i, method, args[i], error))
+        if method in _STATEFUL_CALLS:
+            for i in range(len(self._workers)):
+                self._journal[i].append((method, args[i]))
+        return results
+
+    def _replace_worker(self, i: int, method: str, args: tuple, error: Exception) -> list:
+        """Start a new actor for worker ``i``'s areas, bring it up to date, redo ``method``."""
+        import ray
+        from ray.exceptions import RayActorError
+
+        from agents.ray_workers import new_worker
+
+        while self.restarts < self.max_restarts:
+            self.restarts += 1
+            try:
+                worker = new_worker(self._worker_specs[i])
+                if self._saved[i] is not None:
+                    ray.get(worker.restore.remote(self._saved[i]))
+                for past_method, past_args in self._journal[i]:
+                    ray.get(getattr(worker, past_method).remote(*past_args))
+                result = ray.get(getattr(worker, method).remote(*args))
+            except RayActorError as again:
+                error = again
+                continue
+            self._workers[i] = worker
+            return result
+        areas = [spec.area_id for spec in self._worker_specs[i]]
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise WorkerLost(
+            f"runtime=ray: the actor of areas {areas} died during {method} and could not be "
+            f"restarted ({self.restarts} of max_restarts={self.max_restarts} used): {reason}"
+        )
 
     def genesis_balances(self) -> list[dict[str, int]]:
         """Per area, public key -> genesis balance in micro-coins."""
@@ -131,6 +210,27 @@ class RayRuntime:
     def local_areas(self) -> list[Area]:
         """Areas live in other processes under Ray."""
         return []
+
+    def capture_areas(self) -> list[bytes]:
+        """Every actor's areas, pickled, in actor order (for a checkpoint).
+
+        The saved state also becomes the starting point of a replaced actor, so the
+        journal of calls to replay starts again from here.
+        """
+        saved = list(self._call_workers("capture"))
+        self._keep(saved)
+        return saved
+
+    def restore_areas(self, saved: Sequence[bytes]) -> None:
+        """Load the actors' areas from :meth:`capture_areas` output (same ``num_workers``)."""
+        if len(saved) != len(self._workers):
+            raise ValueError(f"restore: {len(saved)} saved actors for {len(self._workers)}")
+        self._call_workers("restore", list(saved))
+        self._keep(list(saved))
+
+    def _keep(self, saved: list[bytes]) -> None:
+        self._saved = list(saved)
+        self._journal = [[] for _ in saved]
 
     def close(self) -> None:
         """Stop the actors (Ray itself stays up for the next job in this process)."""

@@ -125,10 +125,6 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
         raise NotARunDirectory(f"{directory} has no {', '.join(missing)}")
     doc = _load_genesis_doc(directory)
     problems = Problems(max_problems)
-    genesis_by_chain = doc.get("chains")
-    if not isinstance(genesis_by_chain, dict):
-        problems.add("genesis.json: 'chains' is not an object")
-        genesis_by_chain = {}
     block_rows = read_rows(directory / "blocks.parquet", BLOCK_COLUMNS, problems)
     tx_rows = read_rows(directory / "transactions.parquet", TX_COLUMNS, problems)
     cert_rows: list[dict] | None = []
@@ -137,40 +133,16 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
     chains: dict[str, dict[str, Any]] = {}
     layout: dict[str, Any] = {}
     if block_rows is not None and tx_rows is not None and cert_rows is not None:
-        certificates = group_certificates(cert_rows, problems)
-        for kind, rows in (
-            ("block", block_rows),
-            ("transaction", tx_rows),
-            ("certificate", cert_rows),
-        ):
-            for position, row in enumerate(rows):
-                if row["chain_id"] not in genesis_by_chain:
-                    problems.add(
-                        f"{kind} row {position}: chain_id {row['chain_id']!r} has no genesis"
-                    )
-        blocks_by_chain = split_by_chain(block_rows)
-        txs_by_chain = split_by_chain(tx_rows)
-        for chain_id, genesis in genesis_by_chain.items():
-            chains[chain_id] = _verify_chain(
-                chain_id,
-                genesis,
-                blocks_by_chain.get(chain_id, []),
-                txs_by_chain.get(chain_id, []),
-                certificates,
-                problems,
-            )
-        for chain_id, height in sorted(certificates, key=str):
-            problems.add(
-                f"certificates: rows for chain {chain_id!r} height {height!r} name no block"
-            )
+        chains = _verify_rows(doc, block_rows, tx_rows, cert_rows, problems)
         _check_summary(directory, chains, problems)
         if (directory / LAYOUT_FILE).is_file():
+            genesis_by_chain = doc.get("chains") if isinstance(doc, dict) else None
             layout = verify_layout(
                 directory,
                 _load_manifest(directory, problems),
-                list(genesis_by_chain),
-                blocks_by_chain,
-                txs_by_chain,
+                list(genesis_by_chain) if isinstance(genesis_by_chain, dict) else [],
+                split_by_chain(block_rows),
+                split_by_chain(tx_rows),
                 problems,
             )
     return VerificationReport(
@@ -188,6 +160,91 @@ def _load_manifest(directory: Path, problems: Problems) -> Any:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         problems.add(f"{LAYOUT_FILE}: not readable JSON ({err})")
         return None
+
+
+def verify_rows(
+    genesis_doc: Any,
+    block_rows: list[dict],
+    tx_rows: list[dict],
+    cert_rows: list[dict],
+    max_problems: int = 20,
+    summary: Any = None,
+) -> VerificationReport:
+    """Verify an export already in memory: the same checks as :func:`verify_run`.
+
+    Args:
+        genesis_doc: The parsed ``genesis.json`` (its ``chains`` object is used).
+        block_rows: Rows of ``blocks.parquet`` as dicts of its columns, in file order.
+        tx_rows: Rows of ``transactions.parquet``, likewise.
+        cert_rows: Rows of ``certificates.parquet``, likewise (empty if none).
+        max_problems: How many problem messages to keep.
+        summary: The parsed ``summary.json``, if any: its ``ledger_head`` must name
+            each chain's last block (the only check that notices trailing blocks cut
+            off, since a shorter chain is itself a valid chain).
+    """
+    problems = Problems(max_problems)
+    chains = _verify_rows(genesis_doc, block_rows, tx_rows, cert_rows, problems)
+    if summary is not None:
+        _check_heads(summary, chains, problems)
+    return VerificationReport(
+        ok=problems.count == 0, problems=problems.items, chains=chains, n_problems=problems.count
+    )
+
+
+def _verify_rows(
+    doc: Any,
+    block_rows: list[dict],
+    tx_rows: list[dict],
+    cert_rows: list[dict],
+    problems: Problems,
+) -> dict[str, dict[str, Any]]:
+    genesis_by_chain = doc.get("chains") if isinstance(doc, dict) else None
+    if not isinstance(genesis_by_chain, dict):
+        problems.add("genesis.json: 'chains' is not an object")
+        genesis_by_chain = {}
+    chains: dict[str, dict[str, Any]] = {}
+    block_rows = _scalar_rows("block", block_rows, problems)
+    tx_rows = _scalar_rows("transaction", tx_rows, problems)
+    cert_rows = _scalar_rows("certificate", cert_rows, problems)
+    certificates = group_certificates(cert_rows, problems)
+    for kind, rows in (
+        ("block", block_rows),
+        ("transaction", tx_rows),
+        ("certificate", cert_rows),
+    ):
+        for position, row in enumerate(rows):
+            if row["chain_id"] not in genesis_by_chain:
+                problems.add(f"{kind} row {position}: chain_id {row['chain_id']!r} has no genesis")
+    blocks_by_chain = split_by_chain(block_rows)
+    txs_by_chain = split_by_chain(tx_rows)
+    for chain_id, genesis in genesis_by_chain.items():
+        chains[chain_id] = _verify_chain(
+            chain_id,
+            genesis,
+            blocks_by_chain.get(chain_id, []),
+            txs_by_chain.get(chain_id, []),
+            certificates,
+            problems,
+        )
+    for chain_id, height in sorted(certificates, key=str):
+        problems.add(f"certificates: rows for chain {chain_id!r} height {height!r} name no block")
+    return chains
+
+
+def _scalar_rows(kind: str, rows: list[dict], problems: Problems) -> list[dict]:
+    """Rows whose every value is a scalar.
+
+    A list or map (a file written with another schema) is reported and replaced by its
+    text, so the checks can go on with the values the file claims.
+    """
+    out = []
+    for position, row in enumerate(rows):
+        bad = [name for name, value in row.items() if isinstance(value, (list, dict))]
+        if bad:
+            problems.add(f"{kind} row {position}: {', '.join(bad)} must be scalar values")
+            row = {name: repr(v) if name in bad else v for name, v in row.items()}
+        out.append(row)
+    return out
 
 
 def _check_genesis(
@@ -402,6 +459,10 @@ def _check_summary(directory: Path, chains: Mapping[str, dict], problems: Proble
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         problems.add(f"summary.json: not readable JSON ({err})")
         return
+    _check_heads(summary, chains, problems)
+
+
+def _check_heads(summary: Any, chains: Mapping[str, dict], problems: Problems) -> None:
     if not isinstance(summary, dict) or "ledger_head" not in summary:
         return
     heads = summary["ledger_head"]

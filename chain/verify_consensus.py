@@ -73,7 +73,7 @@ def rules_from_genesis(
     if consensus not in CONSENSUS_NAMES:
         problems.add(f"{where}: unknown consensus {consensus!r} (known: {CONSENSUS_NAMES})")
     hash_function = params.get("block_hash_function", "sha256")
-    if hash_function not in BLOCK_HASH_HEX_CHARS:
+    if not isinstance(hash_function, str) or hash_function not in BLOCK_HASH_HEX_CHARS:
         problems.add(f"{where}: block_hash_function {hash_function!r} is not sha256 or sha1")
         hash_function = "sha256"
     rules.hash_function = hash_function

@@ -108,6 +108,7 @@ def build(cfg: DictConfig) -> GridModel:
             sign_orders=simulation.sign_orders,
             agents_sample=cfg.output.agents_sample,
             layout=layout,
+            check_invariants=cfg.debug.invariants,
         )
     except ParameterError as error:
         key = MODEL_KEYS.get(error.key, error.key)

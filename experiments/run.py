@@ -35,8 +35,11 @@ from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
 from agents.accounting import summarize
+from agents.invariants import InvariantViolation
 from agents.model import KIND_NAMES, GridModel
+from agents.runtime import WorkerLost
 from agents.settlement import TRADE_KINDS
+from experiments import checkpoint
 from experiments.build import build
 from experiments.errors import ConfigError, check_group_overrides, describe
 from experiments.outputs import clean_floats, write_json, write_parquet
@@ -51,19 +54,50 @@ logging.getLogger("MESA").setLevel(logging.WARNING)
 def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Build the model from ``cfg``, run it and write every result file into ``run_dir``.
 
+    With ``checkpoint.every_steps=k`` the whole run state is saved into ``run_dir`` after
+    every k-th step; with ``resume=true`` the run goes on from the checkpoint in
+    ``run_dir`` (see :mod:`experiments.checkpoint`). If the runtime loses an area for
+    good (:class:`agents.runtime.WorkerLost`) or, in debug mode, an invariant fails
+    (:class:`agents.invariants.InvariantViolation`), the results so far are written
+    (everything but ``summary.json``, whose absence marks an incomplete run) and the
+    error propagates.
+
     Raises:
         ConfigError: The config cannot run (raised before the first step).
+        WorkerLost: A Ray actor died and could not be replaced.
+        InvariantViolation: An invariant failed (``debug.invariants=true``).
     """
     started = time.perf_counter()
+    every = checkpoint.checkpoint_every(cfg)
+    cfg_hash = checkpoint.config_hash(cfg)
+    if cfg.resume:
+        checkpoint.read_header(run_dir)  # no or unreadable checkpoint: fail before building
     model = build(cfg)
+    if cfg.resume:
+        try:
+            model = checkpoint.resume(model, run_dir, cfg_hash)
+        except BaseException:
+            model.runtime.close()
+            raise
     built = time.perf_counter()
     progress = cfg.output.progress
     if progress is None:
         progress = sys.stderr.isatty()
+
+    def after_step(stepped: GridModel) -> None:
+        if every and stepped.steps % every == 0 and stepped.steps < stepped.n_steps:
+            checkpoint.write_checkpoint(stepped, run_dir, cfg_hash)
+
     try:
-        with tqdm(total=model.n_steps, desc="simulating", unit="step", disable=not progress) as bar:
+        with tqdm(
+            total=model.n_steps,
+            initial=model.steps,
+            desc="simulating",
+            unit="step",
+            disable=not progress,
+        ) as bar:
             try:
-                model.run(bar)
+                model.run(bar, after_step=after_step)
             except MissingColumnError as error:
                 # The mechanism needs per-order data these agents do not provide: a
                 # choice of market that cannot run, found in the first step before
@@ -71,6 +105,9 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                 raise ConfigError(
                     f"market={model.market.name} cannot run with the current agents: {error}"
                 ) from None
+            except (WorkerLost, InvariantViolation):
+                write_results(model, run_dir)
+                raise
         simulated = time.perf_counter()
         summary = summarize(model)
         write_results(model, run_dir)
@@ -96,6 +133,8 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "overrides": _overrides(),
     }
     write_json(run_dir / "summary.json", clean_floats(summary))
+    if not cfg.checkpoint.keep:
+        checkpoint.remove_checkpoint(run_dir)
     return summary
 
 
@@ -176,12 +215,30 @@ def app(cfg: DictConfig) -> None:
             sys.exit(2)
         _record_failure(run_dir, hydra_cfg.job.num, error, config_error=True)
         return
+    except (WorkerLost, InvariantViolation) as error:
+        if not sweeping:
+            print(
+                f"gridledger: error: {_one_line(error)}; results so far are in {run_dir}",
+                file=sys.stderr,
+            )
+            sys.exit(1)
+        _record_failure(run_dir, hydra_cfg.job.num, error, config_error=False)
+        return
     except Exception as error:
         if not sweeping:
             raise
         _record_failure(run_dir, hydra_cfg.job.num, error, config_error=False)
         return
     _report(summary, run_dir)
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's own message (an error raised in a Ray actor carries its cause)."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, BaseException):
+        error = cause
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _record_failure(run_dir: Path, job: int, error: Exception, *, config_error: bool) -> None:

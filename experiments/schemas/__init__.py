@@ -68,6 +68,21 @@ class SimulationSchema:
 
 
 @dataclass
+class CheckpointSchema:
+    """Saving the run state to resume it later (``experiments.checkpoint``)."""
+
+    every_steps: int = 0
+    keep: bool = False
+
+
+@dataclass
+class DebugSchema:
+    """Checks that cost time and are off in normal runs."""
+
+    invariants: bool = False
+
+
+@dataclass
 class ConfigSchema:
     """The whole run configuration."""
 
@@ -82,6 +97,9 @@ class ConfigSchema:
     tariff: TariffSchema = field(default_factory=TariffSchema)
     simulation: SimulationSchema = field(default_factory=SimulationSchema)
     output: OutputSchema = field(default_factory=OutputSchema)
+    checkpoint: CheckpointSchema = field(default_factory=CheckpointSchema)
+    resume: bool = False
+    debug: DebugSchema = field(default_factory=DebugSchema)
 
 
 def register_schemas() -> None:

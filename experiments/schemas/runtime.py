@@ -20,6 +20,7 @@ class RayRuntimeSchema:
     _target_: str = "agents.runtime.RayRuntime"
     num_workers: int = 2
     address: str | None = None
+    max_restarts: int = 3
 
 
 SCHEMAS = {

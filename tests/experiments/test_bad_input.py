@@ -91,6 +91,12 @@ CATALOGUE = [
     ),
     ("population.evs.departure_h=[10,20]", ["arrival_h", "later than every departure"]),
     ("population.evs.arrival_h=[5,6]", ["arrival_h", "later than every departure"]),
+    # run control (checkpoints, resume, debug mode, Ray restarts)
+    ("checkpoint.every_steps=-1", ["checkpoint.every_steps", ">= 0"]),
+    ("checkpoint.every_steps=2.5", ["checkpoint.every_steps", "Integer"]),
+    ("resume=true", ["resume=true", "no checkpoint.pkl"]),
+    ("debug.invariants=sometimes", ["debug.invariants", "bool"]),
+    ("runtime=ray runtime.max_restarts=-1", ["runtime.max_restarts", ">= 0"]),
     # malformed override syntax
     ("population.size=", ["population.size"]),
 ]
