@@ -122,3 +122,44 @@ def test_ray_runtime_gives_the_same_ledger_heads(ray_session, layout, tmp_path):
     ray = run_simulation(make_config(*config, "runtime=ray"), tmp_path / "ray")
     assert ray["runtime"] == "ray"
     assert ray["ledger_head"] == local["ledger_head"]
+
+
+@pytest.mark.parametrize("layout", ["sharded", "two_layer", "dual"])
+def test_checkpoint_resume_reaches_the_same_heads(layout, tmp_path):
+    from experiments import checkpoint
+    from experiments.build import build
+
+    cfg = make_config(
+        f"chain.layout={layout}",
+        "chain.cross=full",
+        "population.size=60",
+        "time.step_minutes=60",
+        "time.steps=24",
+        "output.progress=false",
+    )
+    straight = build(cfg)
+    straight.run()
+    interrupted = build(cfg)
+    for _ in range(14):
+        interrupted.step()
+    cfg_hash = checkpoint.config_hash(cfg)
+    checkpoint.write_checkpoint(interrupted, tmp_path, cfg_hash)
+    resumed = checkpoint.resume(build(cfg), tmp_path, cfg_hash)
+    resumed.run()
+    heads = {cid: c.head_hash for cid, c in resumed.ledger_layout.chains.items()}
+    assert heads == {cid: c.head_hash for cid, c in straight.ledger_layout.chains.items()}
+
+
+@pytest.mark.parametrize("layout", ["sharded", "two_layer"])
+def test_debug_invariants_hold_on_every_chain_of_a_layout(layout, tmp_path):
+    config = (
+        f"chain.layout={layout}",
+        "chain.cross=full",
+        "debug.invariants=true",
+        "population.size=60",
+        "time.step_minutes=60",
+        "time.steps=24",
+        "output.progress=false",
+    )
+    summary = run_simulation(make_config(*config), tmp_path)
+    assert summary["chain_layout"]["cross_committed"] > 0
