@@ -74,6 +74,7 @@ def summarize(model: GridModel) -> dict[str, Any]:
         "wallets_match_ledger": bool(mirrored),
         "max_abs_energy_balance_error_kwh": totals.get("max_abs_energy_balance_error_kwh", 0.0),
         "blocks_by_validator": {m.identity.public_hex[:16]: m.blocks_sealed for m in model.miners},
+        "security": model.security.summary(model.chain),
     }
 
 

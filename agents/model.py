@@ -28,6 +28,7 @@ from agents.population import Population
 from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
 from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
+from agents.security import RunSecurity
 from agents.settlement import (
     GRID_EXPORT,
     GRID_IMPORT,
@@ -70,6 +71,9 @@ class GridModel(mesa.Model):
         agents_sample: How many agents are reported per step in total.
         check_invariants: Check coins, energy, blocks and trades after every step
             (:mod:`agents.invariants`; debug mode, slower).
+        adversary: Attacks the run suffers (:class:`agents.adversary.AdversaryConfig`).
+        dr_protocol: ``auto`` (on for the double auction), ``on`` or ``off``: seed
+            001's demand-response protocol in front of peer-to-peer payments.
     """
 
     def __init__(
@@ -90,6 +94,8 @@ class GridModel(mesa.Model):
         agents_sample: int = 1000,
         layout: LayoutConfig | None = None,
         check_invariants: bool = False,
+        adversary: Any = None,
+        dr_protocol: str = "auto",
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -106,6 +112,7 @@ class GridModel(mesa.Model):
         market = self._invariant_market(market, check_invariants)
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
+        self.adversary, self.dr_protocol = adversary, dr_protocol
         self.seed, self.step_minutes, self.n_steps = seed, step_minutes, steps
         self.step_ms = step_minutes * 60_000
         self.graph = grid.build(np.random.default_rng(topology_seed))
@@ -150,7 +157,10 @@ class GridModel(mesa.Model):
         )
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
-        self.metrics: dict[str, float] = self._empty_metrics()
+        self.metrics: dict[str, float] = {
+            **self._empty_metrics(),
+            **dict.fromkeys(self.security.metric_keys(), 0.0),
+        }
         self.totals: dict[str, float] = {}
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
@@ -275,6 +285,23 @@ class GridModel(mesa.Model):
             validator_areas=areas,
             validator_identities=identities,
         )
+        self.security = RunSecurity(
+            run_seed=self.seed,
+            chain_id=chain_id,
+            public_keys=self.public_keys,
+            validators=self.ledger_layout.signers(),
+            adversary=self.adversary,
+            dr_protocol=self.dr_protocol,
+            market_name=getattr(self.market, "name", ""),
+        )
+        check(
+            single or (self.security.dr is None and not self.security.injector.attackers),
+            "layout",
+            "single when adversary attacks or the demand-response protocol are on "
+            "(they settle on one chain)",
+            self.layout_config.layout,
+        )
+        self.ledger_layout.secure(self.security.registry, self.security.genesis_params())
         self.miners = [
             Miner(self, k, self.space[host], seat.identity)
             for k, (seat, host) in enumerate(
@@ -394,15 +421,19 @@ class GridModel(mesa.Model):
         signed, samples = self._settle(
             step, timestamp_ms, trades, kind, trade_id, prices, amounts, chain_tag
         )
-        position = np.array([stx.tx.payload["trade_id"] for stx in signed], np.int64) - int(
-            trade_id[0] if len(trade_id) else 0
-        )
-        rejected = self.ledger_layout.submit(
-            signed,
-            self.agent_area[trades.buyer[position]],
-            self.agent_area[trades.seller[position]],
-            [self.public_keys[s] for s in trades.seller[position].tolist()],
-        )
+        if self.layout_config.layout == "single":
+            # Identities, the DR protocol and the attacks act on the one chain.
+            rejected = self.security.submit(self.chain, signed, timestamp_ms)
+        else:
+            position = np.array([stx.tx.payload["trade_id"] for stx in signed], np.int64) - int(
+                trade_id[0] if len(trade_id) else 0
+            )
+            rejected = self.ledger_layout.submit(
+                signed,
+                self.agent_area[trades.buyer[position]],
+                self.agent_area[trades.seller[position]],
+                [self.public_keys[s] for s in trades.seller[position].tolist()],
+            )
         blocks = self.ledger_layout.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
@@ -425,6 +456,7 @@ class GridModel(mesa.Model):
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
         self.metrics.update(physics)
         self._check_invariants(step, ctx, residual, Trades.concat([cross.trades, to_grid]))
+        self.metrics.update(self.security.metrics())
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ debug mode

@@ -36,6 +36,7 @@ from chain.errors import (
     SignerTooRecent,
     StaleNonce,
     TimestampRegression,
+    UnregisteredSender,
 )
 from chain.export import LEDGER_FORMAT, read_ledger, write_ledger
 from chain.genesis import Genesis
@@ -91,6 +92,7 @@ __all__ = [
     "SignerTooRecent",
     "StaleNonce",
     "TimestampRegression",
+    "UnregisteredSender",
     "Transaction",
     "VerificationReport",
     "Vote",

@@ -32,6 +32,10 @@ class Overdraft(LedgerError):
     """A transaction spends more than the sender's available balance."""
 
 
+class UnregisteredSender(LedgerError):
+    """The sender holds no certificate of the chain's authority (``chain.authority``)."""
+
+
 class InvalidBlock(LedgerError):
     """A block violates a header or consensus rule."""
 

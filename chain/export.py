@@ -55,6 +55,7 @@ GENESIS_FILE = "genesis.json"
 BLOCKS_FILE = "blocks.parquet"
 TRANSACTIONS_FILE = "transactions.parquet"
 CERTIFICATES_FILE = "certificates.parquet"
+IDENTITIES_FILE = "identities.parquet"
 
 BLOCKS_SCHEMA = pa.schema(
     [
@@ -102,6 +103,39 @@ CERTIFICATES_SCHEMA = pa.schema(
         ("signature", pa.string()),
     ]
 )
+
+
+IDENTITIES_SCHEMA = pa.schema(
+    [
+        ("node_id", pa.string()),
+        ("role", pa.string()),
+        ("entity", pa.string()),
+        ("public_key", pa.string()),
+        ("wallet", pa.string()),
+        ("wallet_random", pa.int64()),
+        ("wallet_nonce", pa.int64()),
+        ("issued_ms", pa.int64()),
+        ("signature", pa.string()),
+        ("ca_public_key", pa.string()),
+    ]
+)
+
+
+def _identity_columns(chains: Sequence[LedgerSource]) -> dict[str, list[Any]] | None:
+    """Rows of every distinct registry of the chains (None when no chain has one)."""
+    registries = {}
+    for chain in chains:
+        registry = getattr(chain, "registry", None)
+        if registry is not None:
+            registries.setdefault((registry.ca_public_key, registry.root), registry)
+    if not registries:
+        return None
+    columns: dict[str, list[Any]] = {name: [] for name in IDENTITIES_SCHEMA.names}
+    for key in sorted(registries):
+        for row in registries[key].to_rows():
+            for name in IDENTITIES_SCHEMA.names:
+                columns[name].append(row[name])
+    return columns
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
@@ -162,6 +196,9 @@ def _certificate_columns(chains: Sequence[LedgerSource]) -> dict[str, list[Any]]
 def write_ledger(run_dir: str | os.PathLike[str], chains: Sequence[LedgerSource]) -> None:
     """Write ``genesis.json`` and the blocks, transactions and certificates tables.
 
+    Chains with a certificate registry (``chain.registry``) also get
+    ``identities.parquet`` (every distinct registry's certificates).
+
     Rows are ordered by chain (in the given order), then height, then index
     (certificate votes: then validator index).
 
@@ -187,9 +224,21 @@ def write_ledger(run_dir: str | os.PathLike[str], chains: Sequence[LedgerSource]
     transactions = pa.Table.from_pydict(_transaction_columns(chains), schema=TRANSACTIONS_SCHEMA)
     certificates = pa.Table.from_pydict(_certificate_columns(chains), schema=CERTIFICATES_SCHEMA)
     _atomic_write(directory / CERTIFICATES_FILE, lambda f: pq.write_table(certificates, f))
+    identity_columns = _identity_columns(chains)
+    if identity_columns is not None:
+        identities = pa.Table.from_pydict(identity_columns, schema=IDENTITIES_SCHEMA)
+        _atomic_write(directory / IDENTITIES_FILE, lambda f: pq.write_table(identities, f))
     _atomic_write(directory / TRANSACTIONS_FILE, lambda f: pq.write_table(transactions, f))
     _atomic_write(directory / BLOCKS_FILE, lambda f: pq.write_table(blocks, f))
     _atomic_write(directory / GENESIS_FILE, lambda f: f.write(genesis_text.encode("utf-8")))
+
+
+def read_identities(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """The identity certificates of an export (an empty table if the file is absent)."""
+    path = Path(run_dir) / IDENTITIES_FILE
+    if not path.is_file():
+        return IDENTITIES_SCHEMA.empty_table().to_pandas()
+    return pq.read_table(path).to_pandas()
 
 
 def read_certificates(run_dir: str | os.PathLike[str]) -> pd.DataFrame:

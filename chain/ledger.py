@@ -22,7 +22,7 @@ from chain.errors import (
 from chain.genesis import Genesis
 from chain.keys import verify_signature_hex
 from chain.merkle import merkle_root
-from chain.rules import check_funds, check_integrity, check_nonce
+from chain.rules import check_funds, check_integrity, check_nonce, check_registered
 from chain.transaction import SignedTransaction
 
 __all__ = ["Genesis", "Ledger"]
@@ -47,10 +47,34 @@ class Ledger:
             Entries are dropped once their transaction is committed.
     """
 
-    def __init__(self, genesis: Genesis) -> None:
-        """Start from the genesis balances with no blocks."""
+    def __init__(self, genesis: Genesis, registry: Any = None) -> None:
+        """Start from the genesis balances with no blocks.
+
+        Args:
+            genesis: The chain's genesis.
+            registry: The :class:`chain.authority.Registry` a genesis naming a
+                certificate authority (``params["registry_root"]``) requires;
+                then only registered keys may send and every validator must be
+                registered. None for an open chain.
+
+        Raises:
+            ValueError: If the registry is missing, does not match the genesis,
+                or lacks a validator.
+        """
         if not isinstance(genesis, Genesis):
             raise TypeError(f"genesis must be a Genesis (got {type(genesis).__name__})")
+        self.registry = registry
+        self.registered: frozenset[str] | None = None
+        if "registry_root" in genesis.params or registry is not None:
+            if registry is None or not registry.matches(genesis.params):
+                raise ValueError(
+                    "registry must be the certificate registry named by the genesis params "
+                    "ca_public_key and registry_root"
+                )
+            unregistered = [v for v in genesis.validators if v not in registry]
+            if unregistered:
+                raise ValueError(f"validator {unregistered[0][:12]}… holds no certificate")
+            self.registered = registry.keys
         self.genesis = genesis
         self.balances: dict[str, int] = dict(genesis.balances)
         self.nonces: dict[str, int] = {}
@@ -101,9 +125,10 @@ class Ledger:
 
         Raises:
             InvalidTransaction, InvalidSignature, StaleNonce, FutureNonce,
-            Overdraft: The first rule the transaction breaks.
+            Overdraft, UnregisteredSender: The first rule the transaction breaks.
         """
         check_integrity(stx, self.chain_id, self.verified_signatures)
+        check_registered(stx, self.registered)
         check_nonce(stx, self.next_nonce(stx.tx.sender))
         check_funds(stx, self.balance_of(stx.tx.sender))
 
@@ -208,11 +233,13 @@ class Ledger:
         new_nonces: dict[str, int] = {}
         chain_id = self.chain_id
         verified = self.verified_signatures
+        registered = self.registered
         for index, stx in enumerate(block.transactions):
             tx = stx.tx
             sender = tx.sender
             try:
                 check_integrity(stx, chain_id, verified)
+                check_registered(stx, registered)
                 expected = new_nonces.get(sender)
                 check_nonce(stx, nonces.get(sender, 0) if expected is None else expected)
                 available = new_balances.get(sender)

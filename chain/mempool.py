@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from chain.ledger import Ledger
-from chain.rules import check_funds, check_integrity, check_nonce
+from chain.rules import check_funds, check_integrity, check_nonce, check_registered
 from chain.transaction import SignedTransaction
 
 
@@ -55,11 +55,14 @@ class Mempool:
         Raises:
             InvalidTransaction: Wrong chain id or hash.
             InvalidSignature: The signature does not verify.
+            UnregisteredSender: The chain has an authority and the sender holds
+                no certificate.
             StaleNonce, FutureNonce: The nonce is not the sender's pending nonce.
             Overdraft: The balance after all pending transactions is too low.
         """
         ledger = self._ledger
         check_integrity(stx, ledger.chain_id, ledger.verified_signatures)
+        check_registered(stx, ledger.registered)
         tx = stx.tx
         check_nonce(stx, self.pending_nonce(tx.sender))
         check_funds(stx, self.pending_balance(tx.sender))

@@ -24,6 +24,7 @@ from chain.errors import (
     LedgerError,
     Overdraft,
     StaleNonce,
+    UnregisteredSender,
 )
 from chain.genesis import Genesis
 from chain.keys import Identity
@@ -34,7 +35,9 @@ from chain.metrics import ChainRecorder
 from chain.network import Links
 from chain.transaction import SignedTransaction
 
-_TX_ERROR_TYPES = (InvalidTransaction, InvalidSignature, StaleNonce, FutureNonce, Overdraft)
+_TX_ERROR_TYPES = (
+    InvalidTransaction, InvalidSignature, StaleNonce, FutureNonce, Overdraft, UnregisteredSender,
+)  # fmt: skip
 
 
 def _snake(name: str) -> str:
@@ -78,12 +81,20 @@ class Chain:
             (``ProofOfAuthority``, ``ProofOfWork``, ``Pbft``, ``Hybrid``,
             ``Central``).
         validators: Validator identities, in the order of ``genesis.validators``.
+        registry: The certificate registry (:mod:`chain.authority`) when the
+            genesis names an authority; None for an open chain.
 
     Raises:
         ValueError: If the genesis, consensus and validators disagree.
     """
 
-    def __init__(self, genesis: Genesis, consensus: Any, validators: Sequence[Identity]) -> None:
+    def __init__(
+        self,
+        genesis: Genesis,
+        consensus: Any,
+        validators: Sequence[Identity],
+        registry: Any = None,
+    ) -> None:
         validators = tuple(validators)
         keys = tuple(identity.public_hex for identity in validators)
         if keys != genesis.validators:
@@ -104,7 +115,7 @@ class Chain:
         self._consensus = consensus
         self._validators = validators
         self.validator_index = {key: i for i, key in enumerate(keys)}
-        self._ledger = Ledger(genesis)
+        self._ledger = Ledger(genesis, registry)
         self._mempool = Mempool(self._ledger)
         self.seed = bytes.fromhex(genesis.hash)
         self.links: Links = consensus.network.links(len(validators), self.seed)
@@ -138,6 +149,11 @@ class Chain:
     def validators(self) -> tuple[Identity, ...]:
         """Validator identities in genesis order."""
         return self._validators
+
+    @property
+    def registry(self) -> Any:
+        """The certificate registry, or None for an open chain."""
+        return self._ledger.registry
 
     @property
     def ledger(self) -> Ledger:

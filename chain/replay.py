@@ -13,10 +13,11 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from chain.authority import Registry
 from chain.block import HEADER_FIELDS, Block, BlockHeader
 from chain.certificate import Certificate, Vote
 from chain.consensus_rules import block_hash_function
-from chain.export import LEDGER_FORMAT, read_certificates, read_ledger
+from chain.export import LEDGER_FORMAT, read_certificates, read_identities, read_ledger
 from chain.genesis import Genesis
 from chain.ledger import Ledger
 from chain.transaction import TX_FIELDS, SignedTransaction, Transaction
@@ -91,6 +92,20 @@ def load_chains(run_dir: str | os.PathLike[str]) -> dict[str, tuple[Genesis, lis
     return chains
 
 
+def load_registries(run_dir: str | os.PathLike[str]) -> dict[str, Registry]:
+    """The certificate registries of an export (``identities.parquet``) by registry root.
+
+    Raises:
+        ValueError: If a certificate does not verify.
+    """
+    frame = read_identities(run_dir)
+    by_authority: dict[str, list[dict[str, Any]]] = {}
+    for row in _records(frame):
+        by_authority.setdefault(row["ca_public_key"], []).append(row)
+    registries = (Registry.from_rows(rows) for rows in by_authority.values())
+    return {registry.root: registry for registry in registries}
+
+
 def replay_run(run_dir: str | os.PathLike[str]) -> dict[str, Ledger]:
     """Replay every chain of an exported run through fresh ledgers.
 
@@ -103,8 +118,10 @@ def replay_run(run_dir: str | os.PathLike[str]) -> dict[str, Ledger]:
     """
     ledgers = {}
     certificates = load_certificates(run_dir)
+    registries = load_registries(run_dir)
     for chain_id, (genesis, blocks) in load_chains(run_dir).items():
-        ledger = Ledger(genesis)
+        registry = registries.get(genesis.params.get("registry_root"))
+        ledger = Ledger(genesis, registry)
         for block in blocks:
             ledger.apply_block(block, certificate=certificates.get((chain_id, block.height)))
         ledgers[chain_id] = ledger

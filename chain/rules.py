@@ -16,6 +16,7 @@ from chain.errors import (
     InvalidTransaction,
     Overdraft,
     StaleNonce,
+    UnregisteredSender,
     short_hex,
 )
 from chain.transaction import SignedTransaction
@@ -90,4 +91,17 @@ def check_funds(stx: SignedTransaction, available: int) -> None:
         raise Overdraft(
             f"sender {short_hex(stx.tx.sender)} cannot pay {stx.tx.amount} µcoin: "
             f"balance is {available}"
+        )
+
+
+def check_registered(stx: SignedTransaction, registered: frozenset[str] | None) -> None:
+    """Check that the sender holds a certificate (``registered`` None: an open chain).
+
+    Raises:
+        UnregisteredSender: The sender key is not in the registry.
+    """
+    if registered is not None and stx.tx.sender not in registered:
+        raise UnregisteredSender(
+            f"sender {short_hex(stx.tx.sender)} of tx {short_hex(stx.tx_hash)} holds no "
+            "certificate of the chain's authority"
         )

@@ -44,6 +44,7 @@ from chain.verify_consensus import (
     rules_from_genesis,
 )
 from chain.verify_layout import LAYOUT_FILE, verify_layout
+from chain.verify_protocols import check_protocols
 
 LEDGER_FORMAT = "gridledger-ledger/1"
 REQUIRED_FILES = ("genesis.json", "blocks.parquet", "transactions.parquet")
@@ -134,9 +135,11 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
     layout: dict[str, Any] = {}
     if block_rows is not None and tx_rows is not None and cert_rows is not None:
         chains = _verify_rows(doc, block_rows, tx_rows, cert_rows, problems)
+        genesis_by_chain = doc.get("chains") if isinstance(doc, dict) else None
+        if isinstance(genesis_by_chain, dict):
+            check_protocols(directory, genesis_by_chain, block_rows, tx_rows, chains, problems)
         _check_summary(directory, chains, problems)
         if (directory / LAYOUT_FILE).is_file():
-            genesis_by_chain = doc.get("chains") if isinstance(doc, dict) else None
             layout = verify_layout(
                 directory,
                 _load_manifest(directory, problems),

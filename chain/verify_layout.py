@@ -1,6 +1,6 @@
 """Independent checks of a multi-chain export: manifest, cross-shard atomicity, checkpoints.
 
-See ``docs/ledger-format.md`` sections 11-13.
+See ``docs/ledger-format.md`` sections 13-15.
 
 Part of :mod:`chain.verify`; like it, this module uses no other gridledger code
 (only :mod:`chain.verify_base`), so a third party can re-implement it from the

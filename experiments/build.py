@@ -24,6 +24,7 @@ MODEL_KEYS = {
     "n_validators": "chain.n_validators",
     "agent_path": "simulation.agent_path",
     "seed": "seed",
+    "layout": "chain.layout",
 }
 
 
@@ -76,15 +77,24 @@ def build(cfg: DictConfig) -> GridModel:
     """
     parts = {
         key: instantiate_group(cfg, key)
-        for key in ("market", "grid", "population", "runtime", "tariff")
+        for key in ("market", "grid", "population", "runtime", "tariff", "adversary")
     }
     parts["chain"], layout = build_chain(cfg)
+    try:
+        parts["chain"] = parts["adversary"].with_faulty_validators(parts["chain"])
+    except ParameterError as error:
+        raise ConfigError(f"adversary.{error}") from None
+    simulation = cfg.simulation
+    if simulation.dr_protocol not in ("auto", "on", "off"):
+        raise ConfigError(
+            f"simulation.dr_protocol must be one of 'auto', 'on', 'off' "
+            f"(got {simulation.dr_protocol!r})"
+        )
     if parts["population"].size < parts["grid"].n_areas:
         raise ConfigError(
             f"population.size must be >= grid.n_areas ({parts['grid'].n_areas}) so every "
             f"station area has a household (got {parts['population'].size})"
         )
-    simulation = cfg.simulation
     if simulation.agent_path not in ("vectorized", "per_agent"):
         raise ConfigError(
             "simulation.agent_path must be one of 'vectorized', 'per_agent' "
@@ -109,6 +119,8 @@ def build(cfg: DictConfig) -> GridModel:
             agents_sample=cfg.output.agents_sample,
             layout=layout,
             check_invariants=cfg.debug.invariants,
+            adversary=parts["adversary"],
+            dr_protocol=simulation.dr_protocol,
         )
     except ParameterError as error:
         key = MODEL_KEYS.get(error.key, error.key)

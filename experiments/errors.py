@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-GROUPS = ("market", "chain", "grid", "population", "runtime", "experiment")
+GROUPS = ("market", "chain", "grid", "population", "runtime", "adversary", "experiment")
 
 
 class ConfigError(Exception):

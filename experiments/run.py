@@ -39,6 +39,7 @@ from agents.invariants import InvariantViolation
 from agents.model import KIND_NAMES, GridModel
 from agents.runtime import WorkerLost
 from agents.settlement import TRADE_KINDS
+from chain.dr_protocol import write_dr_messages
 from experiments import checkpoint
 from experiments.build import build
 from experiments.errors import ConfigError, check_group_overrides, describe
@@ -152,6 +153,7 @@ def write_results(model: GridModel, run_dir: Path) -> None:
             ),
         )
         agents.insert(3, "area", model.agent_area[agents["agent"]])
+        agents.insert(4, "wallet", model.security.wallets[agents["agent"]])
     write_parquet(run_dir / "agents.parquet", agents)
     trades = _frame(model.trade_log)
     if len(trades):
@@ -159,6 +161,8 @@ def write_results(model: GridModel, run_dir: Path) -> None:
         trades = trades.rename(columns={"price": "price_coins_per_kwh"})
     write_parquet(run_dir / "trades.parquet", trades)
     model.ledger_layout.export(run_dir)
+    if model.security.dr is not None:
+        write_dr_messages(run_dir, model.security.dr.committed_messages(model.chain.blocks))
 
 
 def _frame(log: list[dict]) -> pd.DataFrame:

@@ -17,6 +17,15 @@ if ``s < T``. Clique's two further rules are kept:
 
 The header timestamp is the slot time; the wiggle and the block's propagation
 to every live validator delay only its commit time.
+
+Two optional timing rules (off by default; ``experiments/repro/poa_sealers.py``
+turns them on to study throughput against the number of sealers, seed 001
+Figs 4.7-4.8): with ``serial_uplink`` a sealer sends its block to the other
+sealers one copy after another over its uplink instead of in parallel; with
+``import_us_per_tx > 0`` a sealer seals only on a parent it has received and
+imported, the import costing that many microseconds per transaction of the
+block and of the pending pool (go-ethereum re-validates its pool on every new
+head), so a slot whose sealer is not ready is skipped.
 """
 
 from __future__ import annotations
@@ -35,10 +44,15 @@ class ProofOfAuthority(SlotConsensus):
         silent_validators: Indices of sealers that never seal (offline or
             censoring); exercises out-of-turn sealing.
         wiggle_ms: Clique's wiggle unit in ms (500 in go-ethereum).
+        serial_uplink: Blocks leave the sealer's uplink one copy at a time.
+        import_us_per_tx: Import cost per block and pool transaction, in
+            microseconds; > 0 makes the next sealer wait for its parent.
     """
 
     silent_validators: Any = ()
     wiggle_ms: int = 500
+    serial_uplink: bool = False
+    import_us_per_tx: int = 0
 
     name: ClassVar[str] = "poa"
 
@@ -47,6 +61,9 @@ class ProofOfAuthority(SlotConsensus):
         silent = as_index_set("silent_validators", self.silent_validators, self.n_validators)
         object.__setattr__(self, "silent_validators", silent)
         check_int("wiggle_ms", self.wiggle_ms, 0)
+        if not isinstance(self.serial_uplink, bool):
+            raise ValueError(f"serial_uplink must be a bool (got {self.serial_uplink!r})")
+        check_int("import_us_per_tx", self.import_us_per_tx, 0)
 
     def proposer_index(self, height: int) -> int:
         """Index into the validator list of the in-turn sealer of ``height``."""
@@ -74,6 +91,8 @@ class PoAEngine:
         self.in_turn_blocks = 0
         self.out_of_turn_blocks = 0
         self.stalled_at_ms: int | None = None
+        self.parent_ready_ms = 0.0
+        self.skipped_slots = 0
 
     def run_until(self, time_ms: int) -> None:
         """Seal every due slot up to ``time_ms`` (skipping idle ones unless configured)."""
@@ -81,6 +100,14 @@ class PoAEngine:
         last_slot = config.last_slot_at_or_before(time_ms)
         while self.stalled_at_ms is None:
             slot = config.next_slot(self.host, self.next_slot)
+            if slot is not None and config.import_us_per_tx:
+                ready = config.first_slot_at_or_after(self.parent_ready_ms)
+                if ready > slot:
+                    # The sealer has not imported the parent yet: the slot passes unsealed.
+                    if ready > last_slot:
+                        break
+                    self.skipped_slots += ready - slot
+                    slot = ready
             if slot is None or slot > last_slot:
                 break
             self._seal(slot)
@@ -120,10 +147,21 @@ class PoAEngine:
         block = host.build_block(sealer, slot_ms, stxs)
         n = config.n_validators
         arrivals = host.links.arrivals(sealer, slot_ms + wiggle_ms, block.size_bytes)
+        if config.serial_uplink:
+            # The k-th copy waits for the k - 1 before it on the sealer's uplink.
+            per_copy = block.size_bytes * host.links.ms_per_byte
+            others = [i for i in range(n) if i != sealer]
+            for rank, i in enumerate(others):
+                arrivals[i] += rank * per_copy
         live = [i for i in range(n) if i not in config.silent_validators]
         host.recorder.message("block", n - 1, block.size_bytes)
         host.recorder.signatures_verified += len(live) - 1
         host.commit(block, float(arrivals[live].max()), None)
+        if config.import_us_per_tx:
+            work = block.n_tx + len(host.mempool)
+            self.parent_ready_ms = (
+                float(arrivals[live].max()) + work * config.import_us_per_tx / 1e3
+            )
         if sealer == config.proposer_index(height):
             self.in_turn_blocks += 1
         else:
@@ -131,8 +169,11 @@ class PoAEngine:
 
     def metrics(self) -> dict[str, float | int]:
         """In-turn / out-of-turn block counts and whether the chain stalled."""
-        return {
+        metrics = {
             "in_turn_blocks": self.in_turn_blocks,
             "out_of_turn_blocks": self.out_of_turn_blocks,
             "stalled": int(self.stalled_at_ms is not None),
         }
+        if self.config.import_us_per_tx:
+            metrics["skipped_slots"] = self.skipped_slots
+        return metrics

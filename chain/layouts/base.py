@@ -57,6 +57,9 @@ def build_chain(
     balances: Mapping[str, int],
     identities: Sequence[Identity],
     validator_areas: Sequence[int] | None = None,
+    *,
+    extra_params: Mapping[str, int | str] | None = None,
+    registry: Any = None,
 ) -> Chain:
     """A chain with its own genesis and consensus instance.
 
@@ -66,6 +69,8 @@ def build_chain(
         balances: Genesis balances.
         identities: Its validators, in proposer order.
         validator_areas: Station area of each validator (hybrid only).
+        extra_params: Genesis params beyond the consensus's (the registry binding).
+        registry: The certificate registry of a run with identities (``chain.authority``).
     """
     if getattr(consensus, "needs_validator_areas", False):
         consensus = consensus.with_validator_areas(list(validator_areas or [0] * len(identities)))
@@ -74,9 +79,9 @@ def build_chain(
         consensus=consensus.name,
         balances=dict(balances),
         validators=tuple(identity.public_hex for identity in identities),
-        params=consensus.params(),
+        params={**consensus.params(), **(extra_params or {})},
     )
-    return Chain(genesis, consensus, list(identities))
+    return Chain(genesis, consensus, list(identities), registry)
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
@@ -131,6 +136,7 @@ class Layout:
         self.now_ms = 0
         self.messages: dict[str, int] = {}
         self.message_bytes: dict[str, int] = {}
+        self._specs: dict[str, tuple] = {}
 
     # ------------------------------------------------------------------ construction
     def _add_chain(
@@ -147,15 +153,35 @@ class Layout:
     ) -> Chain:
         if identities is None:
             identities = [Identity.derive(self.seed, label) for label in labels]
-        chain = build_chain(
-            chain_id, consensus or self.consensus, balances, identities, hybrid_areas
-        )
+        spec = (consensus or self.consensus, dict(balances), list(identities), hybrid_areas)
+        self._specs[chain_id] = spec
+        chain = build_chain(chain_id, *spec)
         self.chains[chain_id] = chain
         self.seats.extend(
             ValidatorSeat(chain_id, k, identity, int(area), kind)
             for k, (identity, area) in enumerate(zip(identities, areas, strict=True))
         )
         return chain
+
+    def signers(self) -> list[Identity]:
+        """Every key the layout signs with: validators, then escrows (to be registered)."""
+        return [seat.identity for seat in self.seats]
+
+    def secure(self, registry: Any, genesis_params: Mapping[str, int | str]) -> None:
+        """Rebuild the (still empty) chains bound to a certificate registry.
+
+        The registry must register :meth:`signers`; ``genesis_params`` (the
+        registry binding) go into every chain's genesis.
+
+        Raises:
+            RuntimeError: If a chain already has blocks or pending transactions.
+        """
+        if any(chain.blocks or len(chain.mempool) for chain in self.chains.values()):
+            raise RuntimeError("secure() must be called before the first submission")
+        for chain_id, spec in self._specs.items():
+            self.chains[chain_id] = build_chain(
+                chain_id, *spec, extra_params=genesis_params, registry=registry
+            )
 
     def _count(self, kind: str, count: int, size_bytes: int) -> None:
         if count > 0:

@@ -95,6 +95,10 @@ class ShardedLayout(Layout):
         self._locked: dict[str, int] = dict.fromkeys(self.shard_ids, 0)
         self._heights = dict.fromkeys(self.shard_ids, 0)
 
+    def signers(self) -> list[Identity]:
+        """Validators, then each shard's escrow (it signs credits and refunds)."""
+        return [*super().signers(), *self.escrow.values()]
+
     # ------------------------------------------------------------------ routing
     def home_chain_id(self, area: int) -> str:
         """The shard of ``area``."""

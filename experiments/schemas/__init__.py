@@ -16,7 +16,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from experiments.schemas import chain, grid, market, population, runtime
+from experiments.schemas import adversary, chain, grid, market, population, runtime
 
 GROUP_MODULES = {
     "market": market,
@@ -24,6 +24,7 @@ GROUP_MODULES = {
     "grid": grid,
     "population": population,
     "runtime": runtime,
+    "adversary": adversary,
 }
 
 
@@ -65,6 +66,7 @@ class SimulationSchema:
     agent_path: str = "vectorized"
     sign_orders: bool = True
     chain_id: str = "main"
+    dr_protocol: str = "auto"
 
 
 @dataclass
@@ -91,6 +93,7 @@ class ConfigSchema:
     grid: Any = MISSING
     population: Any = MISSING
     runtime: Any = MISSING
+    adversary: Any = MISSING
     experiment: Any = None
     seed: int = 42
     time: TimeSchema = field(default_factory=TimeSchema)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.settlement import TRADE_KINDS
+from chain.dr_protocol import write_dr_messages
 from chain.export import write_ledger
 from chain.verify import NotARunDirectory, verify_run
 
@@ -54,6 +55,7 @@ class LedgerSnapshot:
     genesis: object
     blocks: tuple
     head_hash: str
+    registry: object = None
 
 
 @dataclass(frozen=True)
@@ -154,16 +156,21 @@ def snapshot(chains: Sequence) -> list[LedgerSnapshot]:
             genesis=chain.genesis,
             blocks=tuple(chain.blocks),
             head_hash=chain.head_hash,
+            registry=getattr(chain, "registry", None),
         )
         for chain in chains
     ]
 
 
-def verify_snapshot(snapshots: Sequence[LedgerSnapshot]) -> VerifyOutcome:
-    """Export ``snapshots`` to a temporary run directory and re-verify it from the files."""
+def verify_snapshot(
+    snapshots: Sequence[LedgerSnapshot], dr_messages: Sequence | None = None
+) -> VerifyOutcome:
+    """Export ``snapshots`` (and DR messages) to a temporary run directory and re-verify it."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gridledger-viz-") as run_dir:
         write_ledger(run_dir, snapshots)
+        if dr_messages is not None:
+            write_dr_messages(run_dir, dr_messages)
         try:
             report = verify_run(run_dir)
         except NotARunDirectory as error:
@@ -190,4 +197,7 @@ def verify_model(model) -> VerifyOutcome:
     """Verify the chain(s) of ``model`` (a VizModel) as they stand now."""
     with model.lock:
         frozen = snapshot(chains_of(model.sim))
-    return verify_snapshot(frozen)
+        dr = getattr(getattr(model.sim, "security", None), "dr", None)
+        blocks = [block for snap in frozen for block in snap.blocks]
+        messages = dr.committed_messages(blocks) if dr is not None else None
+    return verify_snapshot(frozen, messages)

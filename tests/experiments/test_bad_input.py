@@ -53,6 +53,7 @@ CATALOGUE = [
     ("chain.reselect_every=0", ["chain.reselect_every", ">= 1"]),
     ("chain.cross_reserve_coins=-1", ["chain.cross_reserve_coins", "[0, 1e12]"]),
     ("chain.dual_block_period_s=0", ["chain.dual_block_period_s", "> 0"]),
+    ("adversary=all chain.layout=sharded", ["chain.layout must be single", "adversary"]),
     ("grid.n_areas=0", ["grid.n_areas", "from 1"]),
     ("grid.buses_per_area=0", ["grid.buses_per_area", ">= 1"]),
     ("grid.line_length_km=[0.3,0.1]", ["grid.line_length_km", "lower <= upper"]),
@@ -97,6 +98,18 @@ CATALOGUE = [
     ("resume=true", ["resume=true", "no checkpoint.pkl"]),
     ("debug.invariants=sometimes", ["debug.invariants", "bool"]),
     ("runtime=ray runtime.max_restarts=-1", ["runtime.max_restarts", ">= 0"]),
+    # adversaries (docs/security.md)
+    ("adversary.share=1.5", ["adversary.share", "[0, 1]"]),
+    ("adversary.kinds=[teleport]", ["adversary.kinds", "double_spend"]),
+    ("adversary.registration_quota=0", ["adversary.registration_quota", ">= 1"]),
+    ("adversary.fork_hash_share=1", ["adversary.fork_hash_share", "[0, 1)"]),
+    ("adversary=nosuch", ["adversary=nosuch", "allowed", "none"]),
+    ("adversary.faulty_validators=9", ["adversary.faulty_validators", "at most n_validators"]),
+    (
+        "adversary.faulty_validators=1 adversary.validator_behaviour=equivocate",
+        ["adversary.validator_behaviour", "silent", "chain=poa"],
+    ),
+    ("simulation.dr_protocol=maybe", ["simulation.dr_protocol", "auto"]),
     # malformed override syntax
     ("population.size=", ["population.size"]),
 ]

@@ -1,0 +1,342 @@
+"""Certificate authority and identity registry (seed 001 §4.2.3; wallets: seed 000 §3.2).
+
+Seed 001 has every node register with a certifying authority that issues its key
+pair and a token of identity (its Fig. 4.2). Here the authority is an Ed25519
+identity that signs one :class:`NodeCertificate` per node, binding the node's ID
+and role to its public key and to a seed 000 wallet address. The certificates
+form a :class:`Registry`; a chain whose genesis names the authority's key and the
+registry's root (``params["ca_public_key"]``, ``params["registry_root"]``)
+accepts transactions only from registered senders
+(:class:`chain.errors.UnregisteredSender`), and the export carries the registry
+in ``identities.parquet`` (``docs/ledger-format.md``).
+
+Sybil resistance: each certificate names the real-world *entity* (a meter, a
+company) behind the node, and the authority issues at most
+``max_identities_per_entity`` certificates per entity; further requests are
+refused (:class:`RegistrationRefused`) and counted.
+
+Wallet address (seed 000 §3.2, Algorithm 2; the formula is an image in the paper,
+rebuilt from its text): ``h = SHA-256(ID || rn)`` with a 32-bit random number
+``rn``, then the address is the 160-bit ``SHA-1(h || nonce)`` with a 32-bit nonce,
+written ``"W" + 40 hex``. It is a label (shown in the export and the agents'
+output); coins are still held by the public key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chain.encoding import canonical_bytes_unchecked, require_hex, require_int, require_str
+from chain.keys import PUBLIC_KEY_HEX_CHARS, Identity, verify_signature_hex
+from chain.merkle import merkle_root
+
+ROLES = ("user", "grid_operator", "validator", "regulator")
+CERTIFICATE_FIELDS = (
+    "node_id", "role", "entity", "public_key", "wallet", "wallet_random", "wallet_nonce",
+    "issued_ms",
+)  # fmt: skip
+_WALLET_DOMAIN = b"gridledger/wallet/v1"
+
+
+class RegistrationRefused(Exception):
+    """The authority refused a registration (quota reached, duplicate ID or key).
+
+    Attributes:
+        reason: ``quota``, ``duplicate_id``, ``duplicate_key`` or ``bad_role``.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def wallet_address(node_id: str, wallet_random: int, wallet_nonce: int) -> str:
+    """Seed 000's wallet address of ``node_id`` (see the module docstring).
+
+    Args:
+        node_id: The node's ID.
+        wallet_random: The 32-bit random number ``rn``.
+        wallet_nonce: The 32-bit nonce.
+
+    Returns:
+        ``"W"`` followed by 40 lowercase hex chars (160 bits).
+    """
+    for name, value in (("wallet_random", wallet_random), ("wallet_nonce", wallet_nonce)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+            raise ValueError(f"{name} must be a 32-bit unsigned int (got {value!r})")
+    inner = hashlib.sha256(node_id.encode("utf-8") + wallet_random.to_bytes(4, "big")).digest()
+    return "W" + hashlib.sha1(inner + wallet_nonce.to_bytes(4, "big")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NodeCertificate:
+    """A node's identity certificate, signed by the authority.
+
+    Attributes:
+        node_id: The node's ID, e.g. ``"agent/17"`` or ``"validator/0"``.
+        role: One of :data:`ROLES`.
+        entity: The real-world entity behind the node (the sybil quota's key).
+        public_key: The node's Ed25519 public key (64 hex).
+        wallet: Seed 000 wallet address (:func:`wallet_address`).
+        wallet_random: The wallet's 32-bit random number.
+        wallet_nonce: The wallet's 32-bit nonce.
+        issued_ms: Simulated issue time.
+        signature: The authority's signature of :meth:`canonical` (128 hex).
+    """
+
+    node_id: str
+    role: str
+    entity: str
+    public_key: str
+    wallet: str
+    wallet_random: int
+    wallet_nonce: int
+    issued_ms: int
+    signature: str
+
+    def __post_init__(self) -> None:
+        require_str("node_id", self.node_id)
+        require_str("entity", self.entity)
+        if self.role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)} (got {self.role!r})")
+        require_hex("public_key", self.public_key, PUBLIC_KEY_HEX_CHARS)
+        require_int("wallet_random", self.wallet_random)
+        require_int("wallet_nonce", self.wallet_nonce)
+        require_int("issued_ms", self.issued_ms)
+
+    def body(self) -> dict[str, Any]:
+        """The signed fields."""
+        return {name: getattr(self, name) for name in CERTIFICATE_FIELDS}
+
+    def canonical(self) -> bytes:
+        """Canonical bytes of :meth:`body` (what the authority signs)."""
+        return canonical_bytes_unchecked(self.body())
+
+    @property
+    def certificate_hash(self) -> str:
+        """SHA-256 hex of the body and signature (the registry's Merkle leaf)."""
+        return hashlib.sha256(self.canonical() + self.signature.encode()).hexdigest()
+
+    def verify(self, ca_public_key: str) -> bool:
+        """Whether the authority signed this certificate and the wallet matches."""
+        try:
+            wallet = wallet_address(self.node_id, self.wallet_random, self.wallet_nonce)
+        except ValueError:
+            return False
+        return wallet == self.wallet and verify_signature_hex(
+            ca_public_key, self.signature, self.canonical()
+        )
+
+    def to_row(self, ca_public_key: str) -> dict[str, Any]:
+        """One row of ``identities.parquet``."""
+        return {**self.body(), "signature": self.signature, "ca_public_key": ca_public_key}
+
+
+class Registry:
+    """The certificates an authority issued, indexed by public key.
+
+    Args:
+        ca_public_key: The authority's public key.
+        certificates: Certificates in issue order.
+        check: Verify every certificate's signature (the issuing authority
+            itself may skip it).
+
+    Raises:
+        ValueError: If a certificate does not verify or a key or ID repeats.
+    """
+
+    def __init__(
+        self, ca_public_key: str, certificates: Iterable[NodeCertificate], *, check: bool = True
+    ) -> None:
+        require_hex("ca_public_key", ca_public_key, PUBLIC_KEY_HEX_CHARS)
+        self.ca_public_key = ca_public_key
+        self.certificates = tuple(certificates)
+        self.by_key: dict[str, NodeCertificate] = {}
+        self.by_id: dict[str, NodeCertificate] = {}
+        for cert in self.certificates:
+            if check and not cert.verify(ca_public_key):
+                raise ValueError(f"certificate of {cert.node_id!r} does not verify")
+            if cert.public_key in self.by_key or cert.node_id in self.by_id:
+                raise ValueError(f"certificate of {cert.node_id!r} repeats a key or an ID")
+            self.by_key[cert.public_key] = cert
+            self.by_id[cert.node_id] = cert
+        self.keys = frozenset(self.by_key)
+        self.root = merkle_root([cert.certificate_hash for cert in self.certificates])
+
+    def __len__(self) -> int:
+        return len(self.certificates)
+
+    def __contains__(self, public_key: object) -> bool:
+        return public_key in self.by_key
+
+    def role_of(self, public_key: str) -> str | None:
+        """The role of a registered key, or None."""
+        cert = self.by_key.get(public_key)
+        return None if cert is None else cert.role
+
+    def wallet_of(self, public_key: str) -> str:
+        """The wallet label of a registered key ("" if unregistered)."""
+        cert = self.by_key.get(public_key)
+        return "" if cert is None else cert.wallet
+
+    def genesis_params(self) -> dict[str, str]:
+        """The params that bind a genesis to this registry."""
+        return {"ca_public_key": self.ca_public_key, "registry_root": self.root}
+
+    def matches(self, params: Mapping[str, Any]) -> bool:
+        """Whether genesis ``params`` name this registry."""
+        return (
+            params.get("ca_public_key") == self.ca_public_key
+            and params.get("registry_root") == self.root
+        )
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """Rows of ``identities.parquet`` in issue order."""
+        return [cert.to_row(self.ca_public_key) for cert in self.certificates]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> Registry:
+        """Rebuild from ``identities.parquet`` rows (one authority).
+
+        Raises:
+            ValueError: If rows name several authorities or do not verify.
+        """
+        rows = list(rows)
+        authorities = {row["ca_public_key"] for row in rows}
+        if len(authorities) != 1:
+            raise ValueError(f"identities must come from one authority (got {len(authorities)})")
+        ints = ("wallet_random", "wallet_nonce", "issued_ms")
+        certs = [
+            NodeCertificate(
+                **{
+                    name: int(row[name]) if name in ints else row[name]
+                    for name in CERTIFICATE_FIELDS
+                },
+                signature=row["signature"],
+            )
+            for row in rows
+        ]
+        return cls(authorities.pop(), certs)
+
+
+class CertificateAuthority:
+    """Issues node certificates with a per-entity quota (sybil resistance).
+
+    Args:
+        identity: The authority's key pair.
+        max_identities_per_entity: Certificates per real-world entity, >= 1.
+        randomness_seed: Bytes from which the wallets' random numbers and nonces
+            are drawn (deterministically, so a run is reproducible).
+
+    Attributes:
+        refused: Refused registrations per reason.
+    """
+
+    def __init__(
+        self, identity: Identity, max_identities_per_entity: int = 1, randomness_seed: bytes = b""
+    ) -> None:
+        if (
+            isinstance(max_identities_per_entity, bool)
+            or not isinstance(max_identities_per_entity, int)
+            or max_identities_per_entity < 1
+        ):
+            raise ValueError(
+                f"max_identities_per_entity must be an int >= 1 (got {max_identities_per_entity!r})"
+            )
+        self.identity = identity
+        self.max_identities_per_entity = max_identities_per_entity
+        self._seed = bytes(randomness_seed)
+        self._issued: list[NodeCertificate] = []
+        self._per_entity: dict[str, int] = {}
+        self._keys: set[str] = set()
+        self._ids: set[str] = set()
+        self.refused: dict[str, int] = {}
+
+    @property
+    def public_key(self) -> str:
+        """The authority's public key."""
+        return self.identity.public_hex
+
+    def _refuse(self, reason: str, message: str) -> RegistrationRefused:
+        self.refused[reason] = self.refused.get(reason, 0) + 1
+        return RegistrationRefused(reason, message)
+
+    def register(
+        self, node_id: str, role: str, public_key: str, *, entity: str | None = None,
+        issued_ms: int = 0,
+    ) -> NodeCertificate:  # fmt: skip
+        """Issue a certificate binding ``node_id`` to ``public_key``.
+
+        Args:
+            node_id: The node's ID (unique).
+            role: One of :data:`ROLES`.
+            public_key: The node's public key (unique).
+            entity: The real-world entity (default: the node ID itself).
+            issued_ms: Simulated issue time.
+
+        Raises:
+            RegistrationRefused: Quota reached, ID or key already registered, or
+                an unknown role (each counted in :attr:`refused`).
+        """
+        entity = node_id if entity is None else entity
+        if role not in ROLES:
+            raise self._refuse("bad_role", f"role must be one of {', '.join(ROLES)} (got {role!r})")
+        if node_id in self._ids:
+            raise self._refuse("duplicate_id", f"node ID {node_id!r} is already registered")
+        if public_key in self._keys:
+            raise self._refuse("duplicate_key", f"key {public_key[:12]}… is already registered")
+        if self._per_entity.get(entity, 0) >= self.max_identities_per_entity:
+            raise self._refuse(
+                "quota",
+                f"entity {entity!r} already holds {self.max_identities_per_entity} identities",
+            )
+        draw = hashlib.sha256(self._seed + b"|wallet|" + node_id.encode("utf-8")).digest()
+        wallet_random = int.from_bytes(draw[:4], "big")
+        wallet_nonce = int.from_bytes(draw[4:8], "big")
+        fields = {
+            "node_id": node_id,
+            "role": role,
+            "entity": entity,
+            "public_key": public_key,
+            "wallet": wallet_address(node_id, wallet_random, wallet_nonce),
+            "wallet_random": wallet_random,
+            "wallet_nonce": wallet_nonce,
+            "issued_ms": issued_ms,
+        }
+        signature = self.identity.sign(canonical_bytes_unchecked(fields)).hex()
+        cert = NodeCertificate(**fields, signature=signature)
+        self._issued.append(cert)
+        self._per_entity[entity] = self._per_entity.get(entity, 0) + 1
+        self._keys.add(public_key)
+        self._ids.add(node_id)
+        return cert
+
+    def registry(self) -> Registry:
+        """The certificates issued so far."""
+        return Registry(self.public_key, self._issued, check=False)
+
+
+def registry_for_run(
+    run_seed: int,
+    nodes: Iterable[tuple[str, str, str]],
+    *,
+    max_identities_per_entity: int = 1,
+) -> tuple[CertificateAuthority, Registry]:
+    """Register a run's nodes with an authority derived from the run seed.
+
+    Args:
+        run_seed: The run seed (the authority's key is ``Identity.derive(seed, "authority/ca")``).
+        nodes: ``(node_id, role, public_key)`` per node; each is its own entity.
+        max_identities_per_entity: The authority's quota.
+
+    Returns:
+        The authority (for later registration attempts) and its registry.
+    """
+    identity = Identity.derive(run_seed, "authority/ca")
+    ca = CertificateAuthority(identity, max_identities_per_entity, identity.public_bytes)
+    for node_id, role, public_key in nodes:
+        ca.register(node_id, role, public_key)
+    return ca, ca.registry()
