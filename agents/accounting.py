@@ -28,10 +28,10 @@ def summarize(model: GridModel) -> dict[str, Any]:
     trades = _concat(model.trade_log)
     wallets = model.runtime.wallets()
     costs = _costs_by_kind(model, wallets)
-    chain = model.chain
-    ledger_balances = chain.ledger.balances
+    layout = model.ledger_layout
+    chains = list(layout.chains.values())
     mirrored = all(
-        ledger_balances.get(key, 0) == int(balance)
+        layout.balance_of(key) == int(balance)
         for keys, w in zip(model.runtime.public_keys(), wallets, strict=True)
         for key, balance in zip(keys, w.wallet_micro.tolist(), strict=True)
     )
@@ -58,22 +58,24 @@ def summarize(model: GridModel) -> dict[str, Any]:
             "orders": int(totals.get("orders", 0)),
             "orders_rejected": int(totals.get("orders_rejected", 0)),
             "trades": int(totals.get("trades", 0)),
-            "transactions": int(sum(block.n_tx for block in chain.blocks)),
+            "transactions": int(sum(block.n_tx for c in chains for block in c.blocks)),
             "transactions_rejected": int(totals.get("transactions_rejected", 0)),
-            "blocks": chain.ledger.height,
+            "blocks": sum(c.ledger.height for c in chains),
         },
-        "chain": {chain.chain_id: chain.metrics()},
-        "ledger_head": {chain.chain_id: chain.head_hash},
+        "chain": layout.chain_metrics(),
+        "chain_layout": layout.metrics(),
+        "ledger_head": {c.chain_id: c.head_hash for c in chains},
         "coin_supply_micro": {
-            chain.chain_id: {
-                "genesis": chain.ledger.genesis.total_supply,
-                "final": chain.ledger.total_supply(),
+            c.chain_id: {
+                "genesis": c.ledger.genesis.total_supply,
+                "final": c.ledger.total_supply(),
             }
+            for c in chains
         },
         "wallets_match_ledger": bool(mirrored),
         "max_abs_energy_balance_error_kwh": totals.get("max_abs_energy_balance_error_kwh", 0.0),
         "blocks_by_validator": {m.identity.public_hex[:16]: m.blocks_sealed for m in model.miners},
-        "security": model.security.summary(chain),
+        "security": model.security.summary(model.chain),
         "market_diagnostics": market_summary(model),
     }
 

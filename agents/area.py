@@ -111,6 +111,9 @@ class AreaDecision:
         orders_rejected: Orders dropped because their signature did not verify.
         market_diagnostics: The local clearing's diagnostics.
         transfers: Penalties and incentives of the local clearing (not yet paid).
+        local_chain_tag: Chain tag of each local trade from the mechanism's
+            ``trade_columns['chain']`` (0 = LETB, 1 = RETB for ``local_re``; all 0
+            when the mechanism gives none); the ``dual`` layout routes by it.
     """
 
     area_id: int
@@ -123,6 +126,7 @@ class AreaDecision:
     bus_net_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))
     market_diagnostics: dict[str, float] = field(default_factory=dict)
     transfers: Transfers = field(default_factory=Transfers.empty)
+    local_chain_tag: np.ndarray | None = None
 
 
 class AreaWorld(mesa.Model):
@@ -180,6 +184,7 @@ class Area:
             self.counts.renewable_providers,
             pop.renewables,
         )
+        self._other_chain_nonces: dict[str, np.ndarray] = {}
         self.wallets = Wallets.create(
             np.concatenate(
                 [
@@ -345,6 +350,7 @@ class Area:
             **self._bus_energies(),
             market_diagnostics=dict(result.diagnostics),
             transfers=transfers_of(book, result, GRID_OPERATOR_ID),
+            local_chain_tag=_chain_tag(result.trade_columns, len(result.trades)),
         )
 
     def _bus_energies(self) -> dict[str, np.ndarray]:
@@ -536,11 +542,15 @@ class Area:
         offset, wallets = self.spec.id_offset, self.wallets
         payer_rows = batch.payer - offset
         signed = []
+        home = self.spec.chain_id
         for i, row in enumerate(payer_rows.tolist()):
-            nonce = int(wallets.nonce[row])
-            wallets.nonce[row] = nonce + 1
+            chain_id = batch.chain_id[i] if batch.chain_id is not None else home
+            # One nonce sequence per chain: the wallet's own for the home chain.
+            nonces = wallets.nonce if chain_id == home else self._chain_nonces(chain_id)
+            nonce = int(nonces[row])
+            nonces[row] = nonce + 1
             tx = Transaction(
-                chain_id=self.spec.chain_id,
+                chain_id=chain_id,
                 sender=self.public_keys[row],
                 receiver=batch.receiver_key[i],
                 amount=int(batch.amount_micro[i]),
@@ -577,11 +587,14 @@ class Area:
         offset, wallets, market = self.spec.id_offset, self.wallets, self.market_state
         payer_rows = batch.transfer_payer - offset
         signed = []
+        home = self.spec.chain_id
         for i, row in enumerate(payer_rows.tolist()):
-            nonce = int(wallets.nonce[row])
-            wallets.nonce[row] = nonce + 1
+            chain_id = batch.transfer_chain_id[i] if batch.transfer_chain_id is not None else home
+            nonces = wallets.nonce if chain_id == home else self._chain_nonces(chain_id)
+            nonce = int(nonces[row])
+            nonces[row] = nonce + 1
             tx = Transaction(
-                chain_id=self.spec.chain_id,
+                chain_id=chain_id,
                 sender=self.public_keys[row],
                 receiver=batch.transfer_receiver_key[i],
                 amount=int(batch.transfer_amount_micro[i]),
@@ -604,6 +617,13 @@ class Area:
             np.add.at(wallets.paid_micro if sign < 0 else wallets.received_micro, rows, amounts)
             np.add.at(ledger, rows, amounts)
         return signed
+
+    def _chain_nonces(self, chain_id: str) -> np.ndarray:
+        """Next nonce of every wallet on a chain other than the home chain (dual layout)."""
+        nonces = self._other_chain_nonces
+        if chain_id not in nonces:
+            nonces[chain_id] = np.zeros(len(self.public_keys), dtype=np.int64)
+        return nonces[chain_id]
 
     def sample(self) -> dict[str, np.ndarray]:
         """State of the sampled agents after the current step."""
@@ -633,6 +653,14 @@ class Area:
             "reputation": self.market_state.reputation[rows].copy(),
             "incentive_points": self.market_state.incentive_points[rows].copy(),
         }
+
+
+def _chain_tag(trade_columns, n_trades: int) -> np.ndarray:
+    """The mechanism's per-trade chain tag, or zeros (LETB) when it gives none."""
+    tag = trade_columns.get("chain") if trade_columns else None
+    if tag is None:
+        return np.zeros(n_trades, dtype=np.int8)
+    return np.asarray(tag, dtype=np.int8)
 
 
 # ---- agents-real: seeded side streams and miner candidates

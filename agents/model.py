@@ -44,9 +44,8 @@ from agents.settlement import (
 )
 from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses, station_bus
-from chain import Genesis
 from chain.keys import Identity
-from chain.node import Chain
+from chain.layouts import LayoutConfig, build_layout, home_chain_ids
 from chain.transaction import Transaction, sign_transaction
 from market import MarketContext, OrderBook, Trades, settle_with_grid
 
@@ -66,7 +65,9 @@ class GridModel(mesa.Model):
         seed: The run's seed; everything random derives from it.
         step_minutes: Length of one market step.
         steps: Number of steps to run.
-        chain_id: Identifier of the (single) chain.
+        chain_id: Identifier of the chain (multi-chain layouts derive theirs from it).
+        layout: Chain layout (``single`` when None): one chain, shards per area,
+            alliance chains under a beacon, or LETB + RETB.
         agent_path: "vectorized" or "per_agent" (must give identical results).
         sign_orders: Whether orders are signed and verified by the aggregators.
         agents_sample: How many agents are reported per step in total.
@@ -93,6 +94,7 @@ class GridModel(mesa.Model):
         agent_path: str = "vectorized",
         sign_orders: bool = True,
         agents_sample: int = 1000,
+        layout: LayoutConfig | None = None,
         check_invariants: bool = False,
         adversary: Any = None,
         dr_protocol: str = "auto",
@@ -128,6 +130,8 @@ class GridModel(mesa.Model):
         )
         counts = population.area_counts(self.n_areas)
         self._build_registry(counts)
+        self.layout_config = layout or LayoutConfig()
+        area_chain_ids = home_chain_ids(self.layout_config, chain_id, self.n_areas)
         specs = [
             AreaSpec(
                 area_id=a,
@@ -139,7 +143,7 @@ class GridModel(mesa.Model):
                 seed=seed_a,
                 run_seed=seed,
                 id_offset=int(self.area_offsets[a]),
-                chain_id=chain_id,
+                chain_id=area_chain_ids[a],
                 step_minutes=step_minutes,
                 agent_path=agent_path,
                 sign_orders=sign_orders,
@@ -150,7 +154,9 @@ class GridModel(mesa.Model):
         ]
         self.runtime.start(specs)
         self._build_chain(chain_id)
-        self.invariants = StepInvariants([self.chain]) if check_invariants else None
+        self.invariants = (
+            StepInvariants(list(self.ledger_layout.chains.values())) if check_invariants else None
+        )
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
         self.metrics: dict[str, float] = {
@@ -245,6 +251,7 @@ class GridModel(mesa.Model):
         return result.metrics()
 
     def _build_chain(self, chain_id: str) -> None:
+        """Build the chain layout: its chains, validators (Mesa agents) and genesis split."""
         grid_identity = Identity.derive(self.seed, f"agent/{GRID_OPERATOR_ID}")
         self.grid_operator = GridOperator(
             self,
@@ -253,14 +260,19 @@ class GridModel(mesa.Model):
             self.tariff,
             supply=self.operator_step.supply,
         )
-        hosts, identities = self._select_validators()
-        self.miners = [
-            Miner(self, k, self.space[hosts[k]], identities[k])
-            for k in range(self.consensus.n_validators)
+        single = self.layout_config.layout == "single"
+        if single:
+            hosts, identities = self._select_validators()
+        else:
+            # Multi-chain layouts place n_validators per chain themselves (docs/consensus.md).
+            self.miner_pool, self.miner_selections = None, []
+            hosts, identities = self.validator_buses, None
+        self._single_hosts = hosts
+        areas = [
+            int(self.graph.nodes[hosts[k]]["area"]) for k in range(self.consensus.n_validators)
         ]
-        if getattr(self.consensus, "needs_validator_areas", False):
+        if single and getattr(self.consensus, "needs_validator_areas", False):
             # Hybrid consensus (seed 002): bookkeepers are chosen per station area.
-            areas = [int(self.graph.nodes[hosts[k]]["area"]) for k in range(len(self.miners))]
             check(
                 set(range(self.n_areas)) <= set(areas),
                 "n_validators",
@@ -268,36 +280,70 @@ class GridModel(mesa.Model):
                 f"(at least {self.n_areas + 1}: the substation comes first)",
                 self.consensus.n_validators,
             )
-            self.consensus = self.consensus.with_validator_areas(areas)
         self.public_keys = [grid_identity.public_hex]
         for keys in self.runtime.public_keys():
             self.public_keys.extend(keys)
-        balances = {
-            grid_identity.public_hex: round(self.population.grid_operator_wallet_coins * 1_000_000)
-        }
-        for area_balances in self.runtime.genesis_balances():
-            balances.update(area_balances)
+        self.ledger_layout = build_layout(
+            self.layout_config,
+            self.consensus,
+            chain_id=chain_id,
+            seed=self.seed,
+            area_balances=list(self.runtime.genesis_balances()),
+            operator_key=grid_identity.public_hex,
+            operator_micro=round(self.population.grid_operator_wallet_coins * 1_000_000),
+            validator_areas=areas,
+            validator_identities=identities,
+        )
         self.security = RunSecurity(
             run_seed=self.seed,
             chain_id=chain_id,
             public_keys=self.public_keys,
-            validators=[m.identity for m in self.miners],
+            validators=self.ledger_layout.signers(),
             adversary=self.adversary,
             dr_protocol=self.dr_protocol,
             market_name=getattr(self.market, "name", ""),
         )
-        genesis = Genesis(
-            chain_id=chain_id,
-            consensus=self.consensus.name,
-            balances=balances,
-            validators=tuple(m.identity.public_hex for m in self.miners),
-            params={**self.consensus.params(), **self.security.genesis_params()},
+        check(
+            single or (self.security.dr is None and not self.security.injector.attackers),
+            "layout",
+            "single when adversary attacks or the demand-response protocol are on "
+            "(they settle on one chain)",
+            self.layout_config.layout,
         )
-        self.chain = Chain(
-            genesis, self.consensus, [m.identity for m in self.miners], self.security.registry
-        )
-        self._grid_nonce = 0
+        self.ledger_layout.secure(self.security.registry, self.security.genesis_params())
+        self.miners = [
+            Miner(self, k, self.space[host], seat.identity)
+            for k, (seat, host) in enumerate(
+                zip(self.ledger_layout.seats, self._seat_hosts(), strict=True)
+            )
+        ]
+        # The first chain (the only one of ``single``); multi-chain code uses ledger_layout.
+        self.chain = self.ledger_layout.primary
+        if single:
+            self.consensus = self.chain.consensus  # hybrid: with its validator areas
+        self._grid_nonces: dict[str, int] = {}
         self.blocks_by_proposer: dict[str, int] = {}
+
+    def _seat_hosts(self) -> list[int]:
+        """Bus of every validator of the layout.
+
+        A station area's validators sit on its own buses (station first), the others
+        in the order of :func:`_validator_buses`; buses are reused when too few.
+        """
+        ranked = self.validator_buses
+        by_area: dict[int, list[int]] = {}
+        for bus in ranked:
+            by_area.setdefault(int(self.graph.nodes[bus].get("area", -1)), []).append(bus)
+        hosts, used = [], {}
+        for seat in self.ledger_layout.seats:
+            if self.layout_config.layout == "single":
+                hosts.append(self._single_hosts[seat.index])
+                continue
+            pool = by_area.get(seat.area, ranked) if seat.area >= 0 else ranked
+            key = seat.area if seat.area >= 0 else -1
+            hosts.append(pool[used.get(key, 0) % len(pool)])
+            used[key] = used.get(key, 0) + 1
+        return hosts
 
     def _select_validators(self) -> tuple[list[int], list[Identity]]:
         """Validator buses and identities; for ``chain=pow``, seed 000 Algorithm 1.
@@ -371,17 +417,45 @@ class GridModel(mesa.Model):
                 np.where(to_grid.seller == GRID_OPERATOR_ID, GRID_IMPORT, GRID_EXPORT),
             ]
         ).astype(np.int8)
-        trades, kind = self.operator_step.apply_limits(step, decisions, trades, kind, ctx)
+        chain_tag = np.concatenate(
+            [
+                *(_local_chain_tag(d) for d in decisions),
+                _chain_tag_of(cross.trade_columns, len(cross.trades)),
+                np.zeros(len(to_grid), np.int8),  # grid trades: LETB under the dual layout
+            ]
+        )
+        limited, kind = self.operator_step.apply_limits(step, decisions, trades, kind, ctx)
+        chain_tag = _carry_chain_tags(trades, limited, chain_tag)
+        trades = limited
         trade_id = self._next_trade_id + np.arange(len(trades), dtype=np.int64)
         self._next_trade_id += len(trades)
         prices = price_micro(trades.price)
         amounts = payment_micro(trades.quantity_wh, prices)
         timestamp_ms = step * self.step_ms
         signed, samples = self._settle(
-            step, timestamp_ms, trades, kind, trade_id, prices, amounts, transfers, feedback
+            step,
+            timestamp_ms,
+            trades,
+            kind,
+            trade_id,
+            prices,
+            amounts,
+            chain_tag,
+            transfers,
+            feedback,
         )
-        rejected = self.security.submit(self.chain, signed, timestamp_ms)
-        blocks = self.chain.advance_to((step + 1) * self.step_ms)
+        if self.layout_config.layout == "single":
+            # Identities, the DR protocol and the attacks act on the one chain.
+            rejected = self.security.submit(self.chain, signed, timestamp_ms)
+        else:
+            payer, payee = self._routing(signed, trades, trade_id, transfers)
+            rejected = self.ledger_layout.submit(
+                signed,
+                self.agent_area[payer],
+                self.agent_area[payee],
+                [self.public_keys[s] for s in payee.tolist()],
+            )
+        blocks = self.ledger_layout.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
             self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
@@ -423,27 +497,53 @@ class GridModel(mesa.Model):
             self.invariants.check_step(step, self.metrics, residual, settled, GRID_OPERATOR_ID, ctx)
 
     def _settle(
-        self, step, timestamp_ms, trades, kind, trade_id, prices, amounts, transfers, feedback
+        self,
+        step,
+        timestamp_ms,
+        trades,
+        kind,
+        trade_id,
+        prices,
+        amounts,
+        chain_tag,
+        transfers,
+        feedback,
     ):
         """Have every area sign its agents' payments; the driver signs the grid's.
 
-        Market transfers (penalties, incentives) follow the step's trades in the chain
-        order; the cross-area clearing's ``feedback`` goes to every area's market state.
+        The layout names the chain of each payment and its receiver (a
+        cross-shard payment locks into the payer shard's escrow). Market transfers
+        (penalties, incentives) are routed like payments and follow the step's trades
+        in the chain order; the cross-area clearing's ``feedback`` goes to every
+        area's market state.
         """
+        layout = self.ledger_layout
         payer_area = self.agent_area[trades.buyer]
         payee_area = self.agent_area[trades.seller]
         tx_kind = np.array(TX_KIND_OF_TRADE, dtype=object)[kind]
         keys = np.array(self.public_keys, dtype=object)
-        receiver_keys = keys[trades.seller]
+        payee_keys = keys[trades.seller]
+        receiver_keys = np.array(
+            layout.receivers(payer_area, payee_area, payee_keys.tolist()), dtype=object
+        )
+        chain_ids = np.array(layout.chain_ids(payer_area, payee_area, chain_tag), dtype=object)
+        multi_chain = self.layout_config.layout == "dual"
         transfer_id = self._next_transfer_id + np.arange(len(transfers), dtype=np.int64)
         self._next_transfer_id += len(transfers)
         t_payer_area = self.agent_area[transfers.payer]
         t_payee_area = self.agent_area[transfers.payee]
+        t_receivers = np.array(
+            layout.receivers(t_payer_area, t_payee_area, keys[transfers.payee].tolist()),
+            dtype=object,
+        )
+        t_chain_ids = np.array(
+            layout.chain_ids(t_payer_area, t_payee_area, np.zeros(len(transfers), np.int64)),
+            dtype=object,
+        )
         batches = []
         for a in range(self.n_areas):
             pays, gets = payer_area == a, payee_area == a
             t_pays, t_gets = t_payer_area == a, t_payee_area == a
-            area_ids = self.agent_area[feedback.agent] == a
             batches.append(
                 SettlementBatch(
                     step=step,
@@ -458,52 +558,82 @@ class GridModel(mesa.Model):
                     receipt_agent=trades.seller[gets],
                     receipt_micro=amounts[gets],
                     receipt_energy_wh=trades.quantity_wh[gets],
+                    chain_id=chain_ids[pays].tolist() if multi_chain else None,
                     transfer_id=transfer_id[t_pays],
                     transfer_payer=transfers.payer[t_pays],
-                    transfer_receiver_key=keys[transfers.payee[t_pays]].tolist(),
+                    transfer_receiver_key=t_receivers[t_pays].tolist(),
                     transfer_amount_micro=transfers.amount_micro[t_pays],
                     transfer_kind=transfers.kind[t_pays].tolist(),
                     transfer_receipt_agent=transfers.payee[t_gets],
                     transfer_receipt_micro=transfers.amount_micro[t_gets],
-                    feedback=feedback.take(area_ids),
+                    transfer_chain_id=t_chain_ids[t_pays].tolist() if multi_chain else None,
+                    feedback=feedback.take(self.agent_area[feedback.agent] == a),
                 )
             )
         results = self.runtime.settle(batches)
         signed = [stx for txs, _ in results for stx in txs]
         samples = [sample for _, sample in results]
         for i in np.flatnonzero(payer_area == -1):
-            tx = Transaction(
-                chain_id=self.chain.chain_id,
-                sender=self.public_keys[GRID_OPERATOR_ID],
-                receiver=receiver_keys[i],
-                amount=int(amounts[i]),
-                nonce=self._grid_nonce,
-                kind=tx_kind[i],
-                payload={
-                    "trade_id": int(trade_id[i]),
-                    "step": step,
-                    "energy_wh": int(trades.quantity_wh[i]),
-                    "price_micro_per_kwh": int(prices[i]),
-                },
-                timestamp_ms=timestamp_ms,
+            signed.append(
+                self._grid_signs(
+                    chain_ids[i],
+                    receiver_keys[i],
+                    int(amounts[i]),
+                    tx_kind[i],
+                    {
+                        "trade_id": int(trade_id[i]),
+                        "step": step,
+                        "energy_wh": int(trades.quantity_wh[i]),
+                        "price_micro_per_kwh": int(prices[i]),
+                    },
+                    timestamp_ms,
+                )
             )
-            self._grid_nonce += 1
-            signed.append(sign_transaction(self.grid_operator.identity, tx))
         for i in np.flatnonzero(t_payer_area == -1):
-            tx = Transaction(
-                chain_id=self.chain.chain_id,
-                sender=self.public_keys[GRID_OPERATOR_ID],
-                receiver=keys[transfers.payee[i]],
-                amount=int(transfers.amount_micro[i]),
-                nonce=self._grid_nonce,
-                kind=transfers.kind[i],
-                payload={"transfer_id": int(transfer_id[i]), "step": step},
-                timestamp_ms=timestamp_ms,
+            signed.append(
+                self._grid_signs(
+                    t_chain_ids[i],
+                    t_receivers[i],
+                    int(transfers.amount_micro[i]),
+                    transfers.kind[i],
+                    {"transfer_id": int(transfer_id[i]), "step": step},
+                    timestamp_ms,
+                )
             )
-            self._grid_nonce += 1
-            signed.append(sign_transaction(self.grid_operator.identity, tx))
         signed.sort(key=_chain_order)
         return signed, samples
+
+    def _grid_signs(self, chain_id, receiver, amount, kind, payload, timestamp_ms):
+        """A payment of the grid operator, signed on the driver (one nonce per chain)."""
+        nonce = self._grid_nonces.get(chain_id, 0)
+        self._grid_nonces[chain_id] = nonce + 1
+        tx = Transaction(
+            chain_id=chain_id,
+            sender=self.public_keys[GRID_OPERATOR_ID],
+            receiver=receiver,
+            amount=amount,
+            nonce=nonce,
+            kind=kind,
+            payload=payload,
+            timestamp_ms=timestamp_ms,
+        )
+        return sign_transaction(self.grid_operator.identity, tx)
+
+    def _routing(self, signed, trades, trade_id, transfers) -> tuple[np.ndarray, np.ndarray]:
+        """Payer and payee agent of each signed transaction (trades, then transfers)."""
+        first = int(trade_id[0]) if len(trade_id) else 0
+        first_transfer = self._next_transfer_id - len(transfers)
+        payer = np.empty(len(signed), np.int64)
+        payee = np.empty(len(signed), np.int64)
+        for k, stx in enumerate(signed):
+            payload = stx.tx.payload
+            if "trade_id" in payload:
+                i = payload["trade_id"] - first
+                payer[k], payee[k] = trades.buyer[i], trades.seller[i]
+            else:
+                i = payload["transfer_id"] - first_transfer
+                payer[k], payee[k] = transfers.payer[i], transfers.payee[i]
+        return payer, payee
 
     def _record(self, step, ctx, decisions, trades, kind, n_tx, rejected, blocks) -> None:
         """This step's model-level metrics (one row of model.parquet)."""
@@ -564,8 +694,8 @@ class GridModel(mesa.Model):
             "transactions_submitted": float(n_tx),
             "transactions_rejected": float(len(rejected)),
             "blocks_sealed": float(len(blocks)),
-            "chain_height": float(self.chain.ledger.height),
-            "mempool_size": float(len(self.chain.mempool)),
+            "chain_height": float(sum(c.ledger.height for c in self.ledger_layout.chains.values())),
+            "mempool_size": float(sum(len(c.mempool) for c in self.ledger_layout.chains.values())),
         }
         for key, value in self.metrics.items():
             if (
@@ -622,14 +752,20 @@ class GridModel(mesa.Model):
         self.finish()
 
     def finish(self) -> None:
-        """Seal blocks until the mempool is empty (bounded by its size)."""
-        period_ms = int(round(self.consensus.block_period_s * 1000))
+        """Seal blocks until nothing is pending (mempools, cross-shard exchanges, checkpoints).
+
+        Bounded: every round seals at least one pending item unless a chain is
+        halted, and a two-phase exchange needs a few rounds per payment.
+        """
+        layout = self.ledger_layout
+        period_ms = layout.drain_period_ms
         now = self.n_steps * self.step_ms
-        for _ in range(len(self.chain.mempool) + 1):
-            if not len(self.chain.mempool):
+        rounds = layout.pending + 1 if len(layout.chains) == 1 else 4 * layout.pending + 8
+        for _ in range(rounds):
+            if not layout.pending:
                 break
             now += period_ms
-            for block in self.chain.advance_to(now):
+            for block in layout.advance_to(now):
                 proposer = block.header.proposer
                 self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
 
@@ -675,6 +811,43 @@ class GridModel(mesa.Model):
         metrics.update(PowerFlowResult.empty_metrics())
         metrics.update(dict.fromkeys(OPERATOR_KEYS, float("nan")))
         return metrics
+
+
+def _local_chain_tag(decision) -> np.ndarray:
+    tag = getattr(decision, "local_chain_tag", None)
+    return np.zeros(len(decision.local_trades), np.int8) if tag is None else tag
+
+
+def _chain_tag_of(trade_columns, n_trades: int) -> np.ndarray:
+    """The mechanism's per-trade ``chain`` column, or zeros (LETB)."""
+    tag = trade_columns.get("chain") if trade_columns else None
+    return np.zeros(n_trades, np.int8) if tag is None else np.asarray(tag, np.int8)
+
+
+def _carry_chain_tags(before: Trades, after: Trades, tag: np.ndarray) -> np.ndarray:
+    """Chain tags of the trades left by the grid's limit rule.
+
+    The rule keeps a subsequence of the trades (quantities may shrink) and appends
+    grid trades; kept trades keep their tag, appended ones go to LETB (0).
+    """
+    if after is before:
+        return tag
+    keys_before = list(
+        zip(before.buyer.tolist(), before.seller.tolist(), before.buyer_order.tolist(),
+            before.seller_order.tolist(), strict=True)
+    )  # fmt: skip
+    keys_after = zip(after.buyer.tolist(), after.seller.tolist(), after.buyer_order.tolist(),
+                     after.seller_order.tolist(), strict=True)  # fmt: skip
+    out = np.zeros(len(after), np.int8)
+    i = 0
+    for j, key in enumerate(keys_after):
+        while i < len(keys_before) and keys_before[i] != key:
+            i += 1
+        if i == len(keys_before):
+            break
+        out[j] = tag[i]
+        i += 1
+    return out
 
 
 def _metric(model: GridModel, name: str) -> float:

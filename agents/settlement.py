@@ -58,6 +58,8 @@ class SettlementBatch:
         receipt_agent: Global ids of this area's agents that are paid.
         receipt_micro: Amount each receipt brings.
         receipt_energy_wh: Energy each receipt paid for (energy the agent sold).
+        chain_id: Chain each payment is signed for; None: the area's own chain
+            (``AreaSpec.chain_id``). The ``dual`` layout puts payments on two chains.
         transfer_id: Ids of the market transfers (penalties, incentives) this area's
             agents pay, ascending; they follow the step's trades in the chain order.
         transfer_payer: Global id of each paying agent.
@@ -66,6 +68,7 @@ class SettlementBatch:
         transfer_kind: Transaction kind of each transfer (``market_penalty``, ...).
         transfer_receipt_agent: Global ids of this area's agents that receive transfers.
         transfer_receipt_micro: Amount of each of those receipts.
+        transfer_chain_id: Chain of each transfer (as ``chain_id``; None: home chain).
         feedback: Market-state changes from the cross-area clearing.
     """
 
@@ -81,6 +84,7 @@ class SettlementBatch:
     receipt_agent: np.ndarray
     receipt_micro: np.ndarray
     receipt_energy_wh: np.ndarray
+    chain_id: list[str] | None = None
     transfer_id: np.ndarray = field(default_factory=_no_ints)
     transfer_payer: np.ndarray = field(default_factory=_no_ints)
     transfer_receiver_key: list[str] = field(default_factory=list)
@@ -88,6 +92,7 @@ class SettlementBatch:
     transfer_kind: list[str] = field(default_factory=list)
     transfer_receipt_agent: np.ndarray = field(default_factory=_no_ints)
     transfer_receipt_micro: np.ndarray = field(default_factory=_no_ints)
+    transfer_chain_id: list[str] | None = None
     feedback: MarketFeedback = field(default_factory=MarketFeedback.empty)
 
     def __len__(self) -> int:

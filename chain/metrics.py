@@ -70,6 +70,24 @@ class ChainRecorder:
         """Commit time of each block, in height order."""
         return self._commit_ms
 
+    def commit_latencies_ms(self) -> np.ndarray:
+        """Submission (tx timestamp) to commit delay of every committed transaction."""
+        stamps = np.frombuffer(self._tx_timestamp_ms, dtype=np.int64)
+        if not len(stamps):
+            return np.zeros(0)
+        tx_block = np.frombuffer(self._tx_block, dtype=np.int64)
+        return np.asarray(self._commit_ms)[tx_block] - stamps
+
+    @property
+    def block_sizes(self) -> tuple[list[int], list[int]]:
+        """Transactions and bytes of each committed block, in height order."""
+        return self._block_tx, self._block_bytes
+
+    @property
+    def storage_bytes(self) -> int:
+        """Bytes a full node keeps: every block and certificate."""
+        return int(sum(self._block_bytes)) + self._certificate_bytes
+
     def summary(self, now_ms: int, n_validators: int) -> dict[str, float | int]:
         """Figures over the run so far (see ``Chain.metrics``)."""
         n_blocks = len(self._commit_ms)

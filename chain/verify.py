@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from chain.verify_consensus import (
     group_certificates,
     rules_from_genesis,
 )
+from chain.verify_layout import LAYOUT_FILE, verify_layout
 from chain.verify_protocols import check_protocols
 
 LEDGER_FORMAT = "gridledger-ledger/1"
@@ -76,12 +77,15 @@ class VerificationReport:
             ``block_hash_function`` and counters such as ``certificates``,
             ``in_turn_blocks`` and ``out_of_turn_blocks``.
         n_problems: Total number of problems found (may exceed ``len(problems)``).
+        layout: For a run with ``layout.json``: the layout name and its checks'
+            counts (cross-area payments by status, checkpoints); empty otherwise.
     """
 
     ok: bool
     problems: list[str]
     chains: dict[str, dict[str, Any]]
     n_problems: int = 0
+    layout: dict[str, Any] = field(default_factory=dict)
 
 
 def _load_genesis_doc(directory: Path) -> dict[str, Any]:
@@ -128,15 +132,37 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
     if (directory / CERTIFICATES_FILE).is_file():
         cert_rows = read_rows(directory / CERTIFICATES_FILE, CERT_COLUMNS, problems)
     chains: dict[str, dict[str, Any]] = {}
+    layout: dict[str, Any] = {}
     if block_rows is not None and tx_rows is not None and cert_rows is not None:
         chains = _verify_rows(doc, block_rows, tx_rows, cert_rows, problems)
         genesis_by_chain = doc.get("chains") if isinstance(doc, dict) else None
         if isinstance(genesis_by_chain, dict):
             check_protocols(directory, genesis_by_chain, block_rows, tx_rows, chains, problems)
         _check_summary(directory, chains, problems)
+        if (directory / LAYOUT_FILE).is_file():
+            layout = verify_layout(
+                directory,
+                _load_manifest(directory, problems),
+                list(genesis_by_chain) if isinstance(genesis_by_chain, dict) else [],
+                split_by_chain(block_rows),
+                split_by_chain(tx_rows),
+                problems,
+            )
     return VerificationReport(
-        ok=problems.count == 0, problems=problems.items, chains=chains, n_problems=problems.count
+        ok=problems.count == 0,
+        problems=problems.items,
+        chains=chains,
+        n_problems=problems.count,
+        layout=layout,
     )
+
+
+def _load_manifest(directory: Path, problems: Problems) -> Any:
+    try:
+        return json.loads((directory / LAYOUT_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        problems.add(f"{LAYOUT_FILE}: not readable JSON ({err})")
+        return None
 
 
 def verify_rows(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import hydra.utils
 from hydra.errors import InstantiationException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from agents.model import GridModel
 from agents.params import ParameterError
+from chain.layouts import LayoutConfig
 from experiments.errors import ConfigError
+
+# Keys of every chain config that choose the layout, not the consensus.
+LAYOUT_KEYS = tuple(f.name for f in dataclasses.fields(LayoutConfig))
 
 # Where the model's own constructor parameters live in the config.
 MODEL_KEYS = {
@@ -19,13 +24,19 @@ MODEL_KEYS = {
     "n_validators": "chain.n_validators",
     "agent_path": "simulation.agent_path",
     "seed": "seed",
+    "layout": "chain.layout",
 }
 
 
-def instantiate_group(cfg: DictConfig, key: str) -> Any:
-    """Instantiate ``cfg[key]``; a bad value becomes a ConfigError naming ``key.param``."""
+def instantiate_group(cfg: DictConfig, key: str, node: Any = None) -> Any:
+    """Instantiate ``cfg[key]`` (or ``node``); a bad value is a ConfigError naming ``key.param``.
+
+    For ``chain`` the layout keys are left out: they configure the layout, not the consensus.
+    """
+    if node is None and key == "chain":
+        node = _without_layout_keys(cfg)[0]
     try:
-        return hydra.utils.instantiate(cfg[key])
+        return hydra.utils.instantiate(cfg[key] if node is None else node)
     except InstantiationException as error:
         cause = error.__cause__
         if isinstance(cause, ParameterError):
@@ -33,6 +44,28 @@ def instantiate_group(cfg: DictConfig, key: str) -> Any:
         if isinstance(cause, (ValueError, TypeError)):
             raise ConfigError(f"{key}.{cause}") from None
         raise
+
+
+def _without_layout_keys(cfg: DictConfig) -> tuple[dict, dict]:
+    """``cfg.chain`` as a plain dict without the layout keys, and those keys."""
+    node = OmegaConf.to_container(cfg.chain, resolve=True)
+    assert isinstance(node, dict)
+    return node, {key: node.pop(key) for key in LAYOUT_KEYS if key in node}
+
+
+def build_chain(cfg: DictConfig) -> tuple[Any, LayoutConfig]:
+    """The consensus plug-in and the layout settings from ``cfg.chain``.
+
+    Raises:
+        ConfigError: A consensus or layout value is out of range.
+    """
+    node, layout_values = _without_layout_keys(cfg)
+    consensus = instantiate_group(cfg, "chain", node)
+    try:
+        layout = LayoutConfig(**layout_values)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"chain.{error}") from None
+    return consensus, layout
 
 
 def build(cfg: DictConfig) -> GridModel:
@@ -44,8 +77,9 @@ def build(cfg: DictConfig) -> GridModel:
     """
     parts = {
         key: instantiate_group(cfg, key)
-        for key in ("market", "chain", "grid", "population", "runtime", "tariff", "adversary")
+        for key in ("market", "grid", "population", "runtime", "tariff", "adversary")
     }
+    parts["chain"], layout = build_chain(cfg)
     try:
         parts["chain"] = parts["adversary"].with_faulty_validators(parts["chain"])
     except ParameterError as error:
@@ -83,6 +117,7 @@ def build(cfg: DictConfig) -> GridModel:
             agent_path=simulation.agent_path,
             sign_orders=simulation.sign_orders,
             agents_sample=cfg.output.agents_sample,
+            layout=layout,
             check_invariants=cfg.debug.invariants,
             adversary=parts["adversary"],
             dr_protocol=simulation.dr_protocol,

@@ -40,7 +40,6 @@ from agents.model import KIND_NAMES, GridModel
 from agents.runtime import WorkerLost
 from agents.settlement import TRADE_KINDS
 from chain.dr_protocol import write_dr_messages
-from chain.export import write_ledger
 from experiments import checkpoint
 from experiments.build import build
 from experiments.errors import ConfigError, check_group_overrides, describe
@@ -120,6 +119,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "seed": cfg.seed,
         "market": getattr(model.market, "name", type(model.market).__name__),
         "consensus": model.consensus.name,
+        "layout": model.layout_config.layout,
         "runtime": model.runtime.name,
         **summary,
         "power_flow": model.power_flow_summary.as_dict(),
@@ -160,7 +160,7 @@ def write_results(model: GridModel, run_dir: Path) -> None:
         trades["kind"] = pd.Categorical.from_codes(trades["kind"], categories=list(TRADE_KINDS))
         trades = trades.rename(columns={"price": "price_coins_per_kwh"})
     write_parquet(run_dir / "trades.parquet", trades)
-    write_ledger(run_dir, [model.chain])
+    model.ledger_layout.export(run_dir)
     if model.security.dr is not None:
         write_dr_messages(run_dir, model.security.dr.committed_messages(model.chain.blocks))
 
@@ -267,7 +267,8 @@ def _report(summary: dict[str, Any], run_dir: Path) -> None:
     household = summary["costs_coins"].get("household", {})
     print(
         f"gridledger: {summary['counts']['steps']} steps, market={summary['market']}, "
-        f"chain={summary['consensus']}, runtime={summary['runtime']}"
+        f"chain={summary['consensus']}, layout={summary.get('layout', 'single')}, "
+        f"runtime={summary['runtime']}"
     )
     print(
         f"  P2P traded {summary['p2p_kwh']:.1f} kWh "
@@ -280,10 +281,12 @@ def _report(summary: dict[str, Any], run_dir: Path) -> None:
             f"  household cost {household['mean_cost']:.3f} coins/day vs grid-only "
             f"{household['mean_grid_only_cost']:.3f}"
         )
-    head = next(iter(summary["ledger_head"].values()))
+    heads = summary["ledger_head"]
+    head = next(iter(heads.values()))
+    chains = f" over {len(heads)} chains" if len(heads) > 1 else ""
     print(
         f"  {summary['counts']['transactions']} transactions in {summary['counts']['blocks']} "
-        f"blocks, ledger head {head[:16]}..."
+        f"blocks{chains}, ledger head {head[:16]}..."
     )
     print(f"  wall time {summary['wall_time_s']['total']:.2f} s; results in {run_dir}")
 

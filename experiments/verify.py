@@ -56,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"chain {chain_id}: {info['blocks']} blocks, {info['transactions']} txs, "
                 f"head {str(info['head_hash'])[:16]}"
             )
+        if report.layout:
+            details = ", ".join(
+                f"{key} {value}" for key, value in report.layout.items() if key != "layout"
+            )
+            print(f"layout {report.layout['layout']}: {details}")
     if report.ok:
         print("ledger OK")
         return 0

@@ -1,5 +1,9 @@
 """Schemas of the ``chain/`` config group: one per consensus protocol.
 
+Every schema also carries the layout fields (``layout``, ``cross``,
+``reselect_every``, ``cross_reserve_coins``, ``dual_block_period_s``; checked by
+``chain.layouts.LayoutConfig``), so ``chain.layout=sharded`` works with any protocol.
+
 Each protocol's YAML (``conf/chain/<name>.yaml``) starts from its schema here. Range
 checks live in the constructors of ``chain.consensus`` (their ``ValueError`` messages
 start with the parameter name); the network between validators is a nested
@@ -24,7 +28,21 @@ class NetworkSchema:
 
 
 @dataclass
-class ProofOfAuthoritySchema:
+class LayoutFields:
+    """Layout settings shared by every consensus config (``chain.layouts.LayoutConfig``).
+
+    Not passed to the consensus constructor: ``experiments.build`` takes them out.
+    """
+
+    layout: str = "single"
+    cross: str = "partial"
+    reselect_every: int = 10
+    cross_reserve_coins: float = 10_000.0
+    dual_block_period_s: float = 3600.0
+
+
+@dataclass
+class ProofOfAuthoritySchema(LayoutFields):
     """Proof-of-authority sealing (seed 001 ch. 4, Clique: in-turn and out-of-turn)."""
 
     _target_: str = "chain.consensus.poa.ProofOfAuthority"
@@ -38,7 +56,7 @@ class ProofOfAuthoritySchema:
 
 
 @dataclass
-class ProofOfWorkSchema:
+class ProofOfWorkSchema(LayoutFields):
     """Proof of work with unanimous miner agreement (seed 000 SSG, Algorithm 2)."""
 
     _target_: str = "chain.consensus.pow.ProofOfWork"
@@ -55,7 +73,7 @@ class ProofOfWorkSchema:
 
 
 @dataclass
-class PbftSchema:
+class PbftSchema(LayoutFields):
     """Practical Byzantine fault tolerance among the validators."""
 
     _target_: str = "chain.consensus.pbft.Pbft"
@@ -78,7 +96,7 @@ class HybridSchema(PbftSchema):
 
 
 @dataclass
-class CentralSchema:
+class CentralSchema(LayoutFields):
     """A single trusted operator (the centralised baseline)."""
 
     _target_: str = "chain.consensus.central.Central"

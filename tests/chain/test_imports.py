@@ -37,11 +37,22 @@ def test_source_imports_only_stdlib_and_allowed_packages() -> None:
 
 
 def test_verifier_is_independent_of_the_ledger_implementation() -> None:
-    verifier = ("verify.py", "verify_base.py", "verify_consensus.py", "verify_protocols.py")
+    verifier = (
+        "verify.py",
+        "verify_base.py",
+        "verify_consensus.py",
+        "verify_layout.py",
+        "verify_protocols.py",
+    )
     for name in verifier:
         for line in (CHAIN_DIR / name).read_text(encoding="utf-8").splitlines():
             words = line.split()
             if len(words) >= 2 and words[0] in ("import", "from") and "chain" in words[1]:
                 module = words[1]
-                allowed = ("chain.verify_base", "chain.verify_consensus", "chain.verify_protocols")
+                allowed = (
+                    "chain.verify_base",
+                    "chain.verify_consensus",
+                    "chain.verify_layout",
+                    "chain.verify_protocols",
+                )
                 assert module in allowed, (name, line)

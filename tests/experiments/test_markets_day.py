@@ -127,3 +127,33 @@ def test_resume_keeps_the_market_state(tmp_path):
     assert straight.market_transfer_totals["count"] > 0
     credit = [s.credit.tolist() for s in resumed.runtime.market_states()]
     assert credit == [s.credit.tolist() for s in straight.runtime.market_states()]
+
+
+@pytest.mark.parametrize("layout", ["sharded", "dual"])
+def test_market_transfers_follow_the_chain_layout(layout, tmp_path):
+    """Penalties (two_level) and renewable incentives (local_re) on multi-chain layouts."""
+    market_overrides = (
+        ("market=two_level", "population.households.reliability=[0.0,0.5]")
+        if layout == "sharded"
+        else (
+            "market=local_re",
+            "population=seed003",
+            "population.households.reliability_threshold=[0.9,1.0]",
+        )
+    )
+    run_dir = tmp_path / "run"
+    summary = run_simulation(
+        make_config(
+            *market_overrides,
+            f"chain.layout={layout}",
+            "time.steps=56",
+            "population.size=20",
+            "output.progress=false",
+        ),
+        run_dir,
+    )
+    assert verify_run(run_dir).ok
+    assert summary["wallets_match_ledger"]
+    assert summary["market_diagnostics"]["transfers"]["count"] > 0
+    for supply in summary["coin_supply_micro"].values():
+        assert supply["genesis"] == supply["final"]
