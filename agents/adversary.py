@@ -7,8 +7,8 @@ equivocating PBFT replicas, silent PoA sealers, vetoing or forging PoW miners);
 a proof-of-work attacker's hash share is analysed for a private fork. The
 :class:`AttackInjector` builds the attacks from the chain's state each step, offers
 them to the chain and counts every outcome by kind. Market-level adversaries
-(contract breakers, surplus liars) belong to the market side; they plug into
-``market_hook`` (kept as a named, unused hook here).
+(``contract_breaker``, ``surplus_liar``, ``market_sybil``) are drawn and metered by
+:mod:`agents.market_adversary` and counted by :mod:`agents.market_security`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.market_adversary import MARKET_KINDS
 from agents.params import ParameterError, check, is_integer
 from chain import attacks
 from chain.authority import CertificateAuthority, RegistrationRefused
@@ -43,7 +44,9 @@ class AdversaryConfig:
     Attributes:
         share: Fraction of wallet holders that are adversarial, in [0, 1]; with
             ``share > 0`` at least one agent is.
-        kinds: Attack kinds from :data:`chain.attacks.ATTACK_KINDS`, or ``["all"]``.
+        kinds: Attack kinds from :data:`chain.attacks.ATTACK_KINDS`, or ``["all"]``
+            (every chain attack), and market kinds from
+            :data:`agents.market_adversary.MARKET_KINDS`.
             Block attacks come from one rogue validator or outsider per step,
             whatever the share; DR attacks need the DR protocol on.
         sybil_identities: Extra identities each adversarial agent asks the
@@ -54,7 +57,9 @@ class AdversaryConfig:
             ``silent`` (poa), ``veto`` or ``forge`` (pow).
         fork_hash_share: Proof of work: the private-fork attacker's hash share in [0, 1).
         fork_trials: Monte Carlo trials of the private-fork race.
-        market_hook: Reserved for market-level adversaries (another module's).
+        market_hook: Reserved (unused; the market kinds live in ``kinds``).
+        lie_factor: A surplus liar offers this many times its real surplus (> 1).
+        breach_delivery_fraction: Share of a sale a contract breaker delivers, in [0, 1).
     """
 
     share: float = 0.0
@@ -66,6 +71,8 @@ class AdversaryConfig:
     fork_hash_share: float = 0.0
     fork_trials: int = 2000
     market_hook: Any = None
+    lie_factor: float = 2.0
+    breach_delivery_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         check(
@@ -75,8 +82,9 @@ class AdversaryConfig:
         kinds = tuple(self.kinds or ())
         if "all" in kinds:
             kinds = attacks.ATTACK_KINDS
-        unknown = [k for k in kinds if k not in attacks.ATTACK_KINDS]
-        check(not unknown, "kinds", f"a list of {', '.join(attacks.ATTACK_KINDS)} or all", unknown)
+        known = (*attacks.ATTACK_KINDS, *MARKET_KINDS)
+        unknown = [k for k in kinds if k not in known]
+        check(not unknown, "kinds", f"a list of {', '.join(known)} or all", unknown)
         object.__setattr__(self, "kinds", tuple(dict.fromkeys(kinds)))
         for name, minimum in (
             ("sybil_identities", 0), ("registration_quota", 1), ("faulty_validators", 0),
@@ -93,6 +101,25 @@ class AdversaryConfig:
             isinstance(self.fork_hash_share, int | float) and 0.0 <= self.fork_hash_share < 1.0,
             "fork_hash_share", "a number in [0, 1)", self.fork_hash_share,
         )  # fmt: skip
+        check(
+            isinstance(self.lie_factor, int | float) and self.lie_factor > 1.0,
+            "lie_factor", "a number > 1", self.lie_factor,
+        )  # fmt: skip
+        check(
+            isinstance(self.breach_delivery_fraction, int | float)
+            and 0.0 <= self.breach_delivery_fraction < 1.0,
+            "breach_delivery_fraction", "a number in [0, 1)", self.breach_delivery_fraction,
+        )  # fmt: skip
+
+    @property
+    def chain_kinds(self) -> tuple[str, ...]:
+        """The configured attacks on the chain (:data:`chain.attacks.ATTACK_KINDS`)."""
+        return tuple(k for k in self.kinds if k in attacks.ATTACK_KINDS)
+
+    @property
+    def market_kinds(self) -> tuple[str, ...]:
+        """The configured market adversaries (:data:`agents.market_adversary.MARKET_KINDS`)."""
+        return tuple(k for k in self.kinds if k in MARKET_KINDS)
 
     def with_faulty_validators(self, consensus: Any) -> Any:
         """``consensus`` with the last ``faulty_validators`` validators misbehaving.
@@ -145,7 +172,8 @@ class AttackInjector:
         holders = len(public_keys) - 1
         n = min(holders, max(1, round(config.share * holders))) if config.share > 0 else 0
         chosen = np.sort(self.rng.choice(np.arange(1, holders + 1), size=n, replace=False))
-        self.attackers: list[int] = [int(i) for i in chosen] if config.kinds else []
+        self.kinds = config.chain_kinds
+        self.attackers: list[int] = [int(i) for i in chosen] if self.kinds else []
         self.attacker_set = set(self.attackers)
         self.honest = np.array([i for i in range(1, holders + 1) if i not in self.attacker_set])
         self.log = attacks.AttackLedger()
@@ -153,7 +181,7 @@ class AttackInjector:
         self.last_sent: dict[str, SignedTransaction] = {}
         self.last_received: dict[str, SignedTransaction] = {}
         self.sybil_keys: list[Identity] = []
-        if "sybil" in config.kinds and authority is not None:
+        if "sybil" in self.kinds and authority is not None:
             self._register_sybils(authority)
 
     def identity(self, agent: int) -> Identity:
@@ -192,7 +220,7 @@ class AttackInjector:
 
     def inject(self, chain: Any, now_ms: int, dr: Any = None) -> None:
         """Build this step's attacks from the chain's state, offer them and count."""
-        kinds = self.config.kinds
+        kinds = self.kinds
         if not kinds:
             return
         chain_id, mempool = chain.chain_id, chain.mempool
@@ -231,7 +259,7 @@ class AttackInjector:
             self._dr_attacks(chain, dr, now_ms)
 
     def _block_attacks(self, chain: Any, now_ms: int) -> None:
-        kinds = self.config.kinds
+        kinds = self.kinds
         consensus = chain.ledger.genesis.consensus
         if "tampered_block" in kinds and len(self.honest):
             victim = self.public_keys[int(self.rng.choice(self.honest))]
@@ -247,7 +275,7 @@ class AttackInjector:
                 self.log.record("too_frequent_sealer", attacks.try_apply(chain, block))
 
     def _dr_attacks(self, chain: Any, dr: Any, now_ms: int) -> None:
-        kinds = self.config.kinds
+        kinds = self.kinds
         if not any(k in kinds for k in attacks.DR_ATTACKS) or not len(self.honest):
             return
         mempool = chain.mempool
@@ -278,7 +306,7 @@ class AttackInjector:
     def metric_keys(self) -> list[str]:
         """model.parquet columns: totals and ``attack_<kind>_attempted/_rejected``."""
         keys = ["attacks_attempted", "attacks_rejected", "attacks_accepted"]
-        for kind in self.config.kinds:
+        for kind in self.kinds:
             keys += [f"attack_{kind}_attempted", f"attack_{kind}_rejected"]
         return keys
 
@@ -290,7 +318,7 @@ class AttackInjector:
             "attacks_rejected": float(sum(log.rejected.values())),
             "attacks_accepted": float(sum(log.accepted.values())),
         }
-        for kind in self.config.kinds:
+        for kind in self.kinds:
             row[f"attack_{kind}_attempted"] = float(log.attempted.get(kind, 0))
             row[f"attack_{kind}_rejected"] = float(log.rejected.get(kind, 0))
         return row
@@ -315,7 +343,7 @@ class AttackInjector:
         out: dict[str, Any] = {
             "share": config.share,
             "adversarial_agents": len(self.attackers),
-            "attacks": self.log.summary(config.kinds),
+            "attacks": self.log.summary(self.kinds),
             "accepted_total": sum(self.log.accepted.values()),
             "validators": validators,
         }

@@ -21,7 +21,9 @@ from mesa.discrete_space import Network
 from agents.area import AreaSpec
 from agents.invariants import CheckedMarket, StepInvariants
 from agents.kinds import GridOperator, Miner
+from agents.market_adversary import MarketAdversaries
 from agents.market_feedback import Transfers, feedback_of, transfers_of
+from agents.market_security import MarketSecurity
 from agents.market_metrics import MarketMetrics
 from agents.miners import MinerCandidates, select_miners
 from agents.operator import OPERATOR_KEYS, OperatorStep
@@ -130,6 +132,12 @@ class GridModel(mesa.Model):
         )
         counts = population.area_counts(self.n_areas)
         self._build_registry(counts)
+        n_holders = len(self.agent_kind) - 1
+        adversaries = MarketAdversaries.choose(adversary, seed, n_holders)
+        self.market = market = adversaries.wrap(market)
+        self.market_security = MarketSecurity(
+            adversaries, n_holders, getattr(market, "cut_off_credit", None)
+        )
         self.layout_config = layout or LayoutConfig()
         area_chain_ids = home_chain_ids(self.layout_config, chain_id, self.n_areas)
         specs = [
@@ -302,6 +310,7 @@ class GridModel(mesa.Model):
             adversary=self.adversary,
             dr_protocol=self.dr_protocol,
             market_name=getattr(self.market, "name", ""),
+            market=self.market_security,
         )
         check(
             single or (self.security.dr is None and not self.security.injector.attackers),
@@ -455,6 +464,7 @@ class GridModel(mesa.Model):
                 self.agent_area[payee],
                 [self.public_keys[s] for s in payee.tolist()],
             )
+        self._observe_market(step, decisions, cross, trades, amounts, transfers)
         blocks = self.ledger_layout.advance_to((step + 1) * self.step_ms)
         for block in blocks:
             proposer = block.header.proposer
@@ -484,6 +494,27 @@ class GridModel(mesa.Model):
         self._check_invariants(step, ctx, residual, Trades.concat([cross.trades, to_grid]))
         self.metrics.update(self.security.metrics())
         self.datacollector.collect(self)
+
+    def _observe_market(self, step, decisions, cross, trades, amounts, transfers) -> None:
+        """Market adversaries' tallies; feed the users' credit to the chain layout.
+
+        The areas' credit after this step's feedback (columnar, one array per area,
+        read through the runtime so Ray areas answer too) goes to the layout's
+        ``set_credit`` (sharded: the next cross-node selection follows it) and to
+        :class:`agents.market_security.MarketSecurity`.
+        """
+        security = self.market_security
+        set_credit = getattr(self.ledger_layout, "set_credit", None)
+        credit = cut_off = None
+        if set_credit is not None or len(security.adversaries.agents):
+            states = self.runtime.market_states()
+            credit = np.concatenate([[np.nan], *(s.credit for s in states)])
+            cut_off = np.concatenate([[False], *(s.cut_off for s in states)])
+            if set_credit is not None:
+                for area, state in enumerate(states):
+                    set_credit(area, state.credit)
+        diagnostics = [*(d.market_diagnostics for d in decisions), cross.diagnostics]
+        security.observe(step, diagnostics, trades, amounts, transfers, credit, cut_off)
 
     # ------------------------------------------------------------------ debug mode
     @staticmethod

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from agents.adversary import AdversaryConfig, AttackInjector
+from agents.market_security import MarketSecurity
 from agents.params import check
 from chain.authority import CertificateAuthority
 from chain.dr_protocol import DrProtocol, DrRejected
@@ -48,6 +49,7 @@ class RunSecurity:
         dr_protocol: ``auto``, ``on`` or ``off``.
         market_name: The market's name (for ``auto``).
         dr_token_ttl_ms: How long a DR token is valid.
+        market: Tallies of the market adversaries (their sybils register here).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class RunSecurity:
         dr_protocol: str = "auto",
         market_name: str = "",
         dr_token_ttl_ms: int = 60_000,
+        market: MarketSecurity | None = None,
     ) -> None:
         adversary = adversary if adversary is not None else AdversaryConfig()
         self.adversary = adversary
@@ -77,6 +80,9 @@ class RunSecurity:
         self.regulator = Identity.derive(run_seed, "regulator/0")
         register("regulator/0", "regulator", self.regulator.public_hex)
         self.injector = AttackInjector(adversary, run_seed, public_keys, self.authority)
+        self.market = market
+        if market is not None:
+            market.register_sybils(self.authority, run_seed, adversary.sybil_identities)
         self.registry = self.authority.registry()
         self.wallets = np.array([self.registry.wallet_of(key) for key in public_keys], dtype=object)
         self.run_seed = run_seed
@@ -131,6 +137,8 @@ class RunSecurity:
     def metric_keys(self) -> list[str]:
         """model.parquet columns this adds."""
         keys = self.injector.metric_keys()
+        if self.market is not None:
+            keys += self.market.metric_keys()
         if self.dr is not None:
             keys += ["dr_messages", "dr_bytes", "dr_payments"]
         return keys
@@ -138,6 +146,8 @@ class RunSecurity:
     def metrics(self) -> dict[str, float]:
         """Cumulative counts for this step's row."""
         row = self.injector.metrics()
+        if self.market is not None:
+            row.update(self.market.metrics())
         if self.dr is not None:
             dr = self.dr.metrics()
             row.update({key: float(dr[key]) for key in ("dr_messages", "dr_bytes", "dr_payments")})
@@ -154,4 +164,5 @@ class RunSecurity:
             "registry_root": self.registry.root,
         }
         out["dr_protocol"] = self.dr.metrics() if self.dr is not None else None
+        out["market"] = self.market.summary() if self.market is not None else None
         return out

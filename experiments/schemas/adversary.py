@@ -23,6 +23,8 @@ class AdversarySchema:
     fork_hash_share: float = 0.0
     fork_trials: int = 2000
     market_hook: Any = None
+    lie_factor: float = 2.0
+    breach_delivery_fraction: float = 0.0
 
 
 SCHEMAS = {"adversary_schema": AdversarySchema}
