@@ -80,8 +80,9 @@ class AdversaryConfig:
             "share", "a number in [0, 1]", self.share,
         )  # fmt: skip
         kinds = tuple(self.kinds or ())
-        if "all" in kinds:
-            kinds = attacks.ATTACK_KINDS
+        if "all" in kinds:  # every chain attack, in place of "all"; market kinds stay
+            at = kinds.index("all")
+            kinds = (*kinds[:at], *attacks.ATTACK_KINDS, *kinds[at + 1 :])
         known = (*attacks.ATTACK_KINDS, *MARKET_KINDS)
         unknown = [k for k in kinds if k not in known]
         check(not unknown, "kinds", f"a list of {', '.join(known)} or all", unknown)

@@ -4,11 +4,15 @@ Usage::
 
     python -m experiments.repro.attack_sweep MULTIRUN_DIR [--out DIR]
 
-Prints two Markdown tables (per job: chain, adversary share, attacks attempted,
+Prints Markdown tables (per job: market, chain, adversary share, attacks attempted,
 rejected and accepted, honest households' cost, whether the ledger head equals the
-same chain's head at share 0; per attack kind: attempted and rejected over the
-sweep, and the typed errors that stopped them) and saves
-``attack_sweep.png`` (attempted vs rejected per kind and share).
+same market and chain's head at share 0; per attack kind: attempted and rejected over
+the sweep, and the typed errors that stopped them; per job with market adversaries:
+breaches attempted and penalised, adversaries cut off, money and energy misallocated,
+honest users' cost per user and its change against share 0) and saves
+``attack_sweep.png`` (attempted vs rejected per kind and share) and
+``market_attack_sweep.png`` (misallocated money, energy and honest users' cost vs
+adversary share, one line per market and chain).
 """
 
 from __future__ import annotations
@@ -40,16 +44,19 @@ def load_jobs(multirun_dir: Path) -> list[dict[str, Any]]:
 def job_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per job."""
     heads = {
-        (s["consensus"], s["security"]["share"]): next(iter(s["ledger_head"].values()))
+        (s["market"], s["consensus"], s["security"]["share"]): next(
+            iter(s["ledger_head"].values())
+        )
         for s in jobs
     }
     rows = []
-    for s in sorted(jobs, key=lambda s: (s["consensus"], s["security"]["share"])):
+    for s in sorted(jobs, key=_job_key):
         security = s["security"]
         attacks = security["attacks"].values()
-        honest_head = heads.get((s["consensus"], 0.0))
+        honest_head = heads.get((s["market"], s["consensus"], 0.0))
         rows.append(
             {
+                "market": s["market"],
                 "chain": s["consensus"],
                 "share": security["share"],
                 "adversarial_agents": security["adversarial_agents"],
@@ -63,6 +70,74 @@ def job_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _job_key(s: dict[str, Any]) -> tuple:
+    return (s["market"], s["consensus"], s["security"]["share"])
+
+
+def market_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per job with market figures (``security.market`` of summary.json).
+
+    ``honest_cost_change`` is the honest users' mean cost per user minus that of the
+    same market and chain at share 0 (coins over the run).
+    """
+    base = {
+        (s["market"], s["consensus"]): s["security"]["market"]["honest_cost_per_user_coins"]
+        for s in jobs
+        if s["security"]["share"] == 0.0 and s["security"].get("market")
+    }
+    rows = []
+    for s in sorted(jobs, key=_job_key):
+        m = s["security"].get("market")
+        if not m:
+            continue
+        per_user = m["honest_cost_per_user_coins"]
+        reference = base.get((s["market"], s["consensus"]))
+        rows.append(
+            {
+                "market": s["market"],
+                "chain": s["consensus"],
+                "share": s["security"]["share"],
+                "adversaries": m["adversaries"],
+                "breaches": m["breaches_attempted"],
+                "penalised": m["breaches_penalised"],
+                "cut_off": m["adversaries_cut_off"],
+                "adv_credit_min": m["adversary_credit_min"] if m["adversaries"] else "-",
+                "misallocated_coins": m["misallocated_coins"],
+                "misallocated_kwh": m["misallocated_kwh"],
+                "penalty_coins": m["penalty_coins"],
+                "sybils_refused": f"{m['sybil_identities']['refused']}/"
+                f"{m['sybil_identities']['attempted']}",
+                "honest_cost_per_user": per_user,
+                "honest_cost_change": per_user - reference if reference is not None else "-",
+            }
+        )
+    return rows
+
+
+def plot_market(rows: list[dict[str, Any]], path: Path) -> None:
+    """Misallocated coins and kWh and honest users' cost vs share, per market and chain."""
+    panels = (
+        ("misallocated_coins", "money misallocated (coins)"),
+        ("misallocated_kwh", "energy misallocated (kWh)"),
+        ("honest_cost_per_user", "honest users' cost (coins per user)"),
+    )
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4))
+    lines = sorted({(r["market"], r["chain"]) for r in rows})
+    for ax, (column, label) in zip(axes, panels, strict=True):
+        for market, chain in lines:
+            mine = [r for r in rows if (r["market"], r["chain"]) == (market, chain)]
+            ax.plot(
+                [r["share"] for r in mine], [r[column] for r in mine], "o-",
+                label=f"{market} / {chain}",
+            )  # fmt: skip
+        ax.set_xlabel("adversary share")
+        ax.set_ylabel(label)
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def kind_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -189,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     if validators:
         print()
         print(markdown(validators))
+    market_rows = market_table(jobs)
+    if market_rows:
+        print()
+        print(markdown(market_rows))
+        plot_market(market_rows, out / "market_attack_sweep.png")
+        print(f"plot: {out / 'market_attack_sweep.png'}", file=sys.stderr)
     plot(jobs, out / "attack_sweep.png")
     print(f"\nplot: {out / 'attack_sweep.png'}", file=sys.stderr)
     return 0
