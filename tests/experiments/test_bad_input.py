@@ -115,6 +115,14 @@ CATALOGUE = [
         ["adversary.validator_behaviour", "silent", "chain=poa"],
     ),
     ("simulation.dr_protocol=maybe", ["simulation.dr_protocol", "auto"]),
+    # market adversaries (agents/market_adversary.py)
+    ("adversary=market adversary.lie_factor=1", ["adversary.lie_factor", "> 1"]),
+    ("adversary=market adversary.lie_factor=lots", ["adversary.lie_factor", "Float"]),
+    (
+        "adversary=market adversary.breach_delivery_fraction=1.0",
+        ["adversary.breach_delivery_fraction", "[0, 1)"],
+    ),
+    ("adversary.kinds=[contract_breaker,cheat]", ["adversary.kinds", "surplus_liar"]),
     # malformed override syntax
     ("population.size=", ["population.size"]),
 ]
