@@ -23,8 +23,8 @@ from agents.invariants import CheckedMarket, StepInvariants
 from agents.kinds import GridOperator, Miner
 from agents.market_adversary import MarketAdversaries
 from agents.market_feedback import Transfers, feedback_of, transfers_of
-from agents.market_security import MarketSecurity
 from agents.market_metrics import MarketMetrics
+from agents.market_security import MarketSecurity
 from agents.miners import MinerCandidates, select_miners
 from agents.operator import OPERATOR_KEYS, OperatorStep
 from agents.params import check, is_integer

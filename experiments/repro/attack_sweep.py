@@ -44,9 +44,7 @@ def load_jobs(multirun_dir: Path) -> list[dict[str, Any]]:
 def job_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per job."""
     heads = {
-        (s["market"], s["consensus"], s["security"]["share"]): next(
-            iter(s["ledger_head"].values())
-        )
+        (s["market"], s["consensus"], s["security"]["share"]): next(iter(s["ledger_head"].values()))
         for s in jobs
     }
     rows = []

@@ -125,7 +125,9 @@ def test_choose_draws_the_share_deterministically():
     assert len(a.agents) == 4 and a.agents.tolist() == sorted(a.agents.tolist())
     assert a.breakers.tolist() == a.agents.tolist() and len(a.liars) == 0
     assert a.agents.tolist() == MarketAdversaries.choose(config, 7, 40).agents.tolist()
-    assert not MarketAdversaries.choose(AdversaryConfig(share=0.1, kinds=["forge"]), 7, 40).trades_dishonestly
+    assert not MarketAdversaries.choose(
+        AdversaryConfig(share=0.1, kinds=["forge"]), 7, 40
+    ).trades_dishonestly
 
 
 def test_all_expands_in_place_and_keeps_market_kinds():
