@@ -44,17 +44,19 @@ def load_jobs(multirun_dir: Path) -> list[dict[str, Any]]:
 def job_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per job."""
     heads = {
-        (s["market"], s["consensus"], s["security"]["share"]): next(iter(s["ledger_head"].values()))
+        (s.get("market", "-"), s["consensus"], s["security"]["share"]): next(
+            iter(s["ledger_head"].values())
+        )
         for s in jobs
     }
     rows = []
     for s in sorted(jobs, key=_job_key):
         security = s["security"]
         attacks = security["attacks"].values()
-        honest_head = heads.get((s["market"], s["consensus"], 0.0))
+        honest_head = heads.get((s.get("market", "-"), s["consensus"], 0.0))
         rows.append(
             {
-                "market": s["market"],
+                "market": s.get("market", "-"),
                 "chain": s["consensus"],
                 "share": security["share"],
                 "adversarial_agents": security["adversarial_agents"],
@@ -71,7 +73,7 @@ def job_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _job_key(s: dict[str, Any]) -> tuple:
-    return (s["market"], s["consensus"], s["security"]["share"])
+    return (s.get("market", "-"), s["consensus"], s["security"]["share"])
 
 
 def market_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -81,7 +83,9 @@ def market_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     same market and chain at share 0 (coins over the run).
     """
     base = {
-        (s["market"], s["consensus"]): s["security"]["market"]["honest_cost_per_user_coins"]
+        (s.get("market", "-"), s["consensus"]): s["security"]["market"][
+            "honest_cost_per_user_coins"
+        ]
         for s in jobs
         if s["security"]["share"] == 0.0 and s["security"].get("market")
     }
@@ -91,10 +95,10 @@ def market_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not m:
             continue
         per_user = m["honest_cost_per_user_coins"]
-        reference = base.get((s["market"], s["consensus"]))
+        reference = base.get((s.get("market", "-"), s["consensus"]))
         rows.append(
             {
-                "market": s["market"],
+                "market": s.get("market", "-"),
                 "chain": s["consensus"],
                 "share": s["security"]["share"],
                 "adversaries": m["adversaries"],

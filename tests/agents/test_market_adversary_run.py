@@ -101,3 +101,18 @@ def test_market_adversaries_and_credit_feed_under_ray(ray_session):
         (s.area, s.shard_height, s.node) for s in local.ledger_layout.cross_nodes.history
     ]
     assert remote.market_security.summary() == local.market_security.summary()
+
+
+def test_resume_keeps_the_market_adversaries_tallies(tmp_path, monkeypatch):
+    from tests.experiments.test_checkpoint import Interrupted, interrupt_after
+
+    base = ("time.steps=16", "population.size=24", "market=two_level", "adversary=market")
+    straight = run_simulation(make_config(*base), tmp_path / "straight")
+    run_dir = tmp_path / "resumed"
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, 10)
+        with pytest.raises(Interrupted):
+            run_simulation(make_config(*base, "checkpoint.every_steps=4"), run_dir)
+    resumed = run_simulation(make_config(*base, "checkpoint.every_steps=4", "resume=true"), run_dir)
+    assert resumed["ledger_head"] == straight["ledger_head"]
+    assert resumed["security"]["market"] == straight["security"]["market"]
