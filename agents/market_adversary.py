@@ -13,19 +13,18 @@ the market:
 
 :class:`AdversarialMarket` wraps the run's mechanism (local and cross-area
 clearing alike, picklable for Ray): it shows the mechanism the lies, then meters
-delivery. A market with contract settlement (``two_level``: seed 002 §5.2.4,
-the result carries ``credit_after`` and ``penalty_coins``) prices the shortfall by
-its own rule: the trade shrinks to what was delivered, the seller's credit moves by
-``credit_broken`` instead of ``credit_kept`` (-4 instead of +2), it pays
-``beta * p_m`` per undelivered kWh, and ``Punish`` cuts it off below the cut-off
-credit; the victim buys the shortfall from the grid at the tariff (its residual grows).
-A market without settlement (e.g. ``sorted_pairing``) cannot see the breach: the
-trade is paid as cleared, and the victim buys the undelivered energy from the grid.
-
-Money misallocated by a breach (coins per undelivered kWh ``dE``): coins paid for
-energy not delivered (``price * dE``; 0 under settlement, where only delivered energy
-is paid) plus the victim's replacement premium ``(tariff - price) * dE``. So
-``tariff * dE`` without settlement and ``(tariff - price) * dE`` with it.
+delivery. Payments follow the meters in every market: a trade shrinks to the energy
+that flowed, the victim's undelivered energy ``dE`` returns to its residual and is
+bought from the grid at the tariff (a real grid trade), a breaker's withheld energy
+returns to its own residual (exported), a liar's residual is what it really had left.
+The money misallocated by a breach is the victim's replacement premium
+``(tariff - price) * dE``; the energy misallocated is ``dE``. A market with contract
+settlement (``two_level``: seed 002 §5.2.4, the result carries ``credit_after`` and
+``penalty_coins``) also prices the breach by its own rule: the seller's credit moves
+by ``credit_broken`` instead of ``credit_kept`` (-4 instead of +2), it pays
+``beta * p_m`` per undelivered kWh to the grid operator, and ``Punish`` cuts it off
+below the cut-off credit. A market without settlement (e.g. ``sorted_pairing``) has
+no such rule: the breach is measured, nobody is penalised or cut off.
 """
 
 from __future__ import annotations
@@ -44,10 +43,8 @@ BREACH_KEYS = (
     "adv_breaches",
     "adv_undelivered_wh",
     "adv_misallocated_coins",
-    "adv_unearned_coins",
     "adv_penalised",
     "adv_penalty_coins",
-    "adv_honest_topup_coins",
     "adv_orders",
 )
 
@@ -189,48 +186,40 @@ class AdversarialMarket:
     def _meter(self, book, shown, result, ctx, liar, breaker) -> ClearingResult:
         adv = self.adversaries
         true_wh = book.quantity_wh.astype(np.int64)
-        sold = shown.quantity_wh - result.residual_wh
-        residual = np.where(liar, np.clip(true_wh - sold, 0, None), result.residual_wh)
         trades = result.trades
         fraction = np.where(breaker, adv.delivery_fraction, 1.0)
         delivered = delivered_per_trade(trades, true_wh, liar, fraction)
         short = trades.quantity_wh - delivered
         breach = short > 0
-        adv_orders = liar | breaker
-        diag = dict(result.diagnostics)
-        tariff = float(ctx.tariff)
-        settlement = _has_settlement(self.market, result)
+        # The meters: each trade keeps what flowed; the victim's shortfall goes back
+        # to its residual (the grid serves it at the tariff), a breaker's withheld
+        # energy to its own (it exports it), a liar keeps what it really had left.
+        residual = result.residual_wh.copy()
+        np.add.at(residual, trades.buyer_order[breach], short[breach])
+        withheld = breach & breaker[trades.seller_order]
+        np.add.at(residual, trades.seller_order[withheld], short[withheld])
+        sold = np.zeros(len(book), np.int64)
+        np.add.at(sold, trades.seller_order, delivered)
+        residual = np.where(liar, true_wh - sold, residual)
         cols = dict(result.order_columns)
-        short_kwh = short / 1000.0
-        honest_victim = ~np.isin(trades.buyer, adv.agents)
+        settlement = _has_settlement(self.market, result)
+        penalty = 0.0
         if settlement and breach.any():
             cols, penalty = self._settle(book, trades, short, breach, cols, ctx)
-            np.add.at(residual, trades.buyer_order[breach], short[breach])
-            keep = delivered > 0
-            trades = Trades._trusted(
-                **{**trades.to_columns(), "quantity_wh": delivered.astype(np.int64)}
-            ).take(keep)
-            trade_columns = {k: v[keep] for k, v in result.trade_columns.items()}
-            unearned = np.zeros(len(short))
-            premium = (tariff - result.trades.price) * short_kwh
-            topup = 0.0  # the victim's grid import is a real trade (its residual grew)
-        else:
-            penalty = 0.0
-            trade_columns = dict(result.trade_columns)
-            unearned = result.trades.price * short_kwh
-            premium = (tariff - result.trades.price) * short_kwh
-            topup = float((tariff * short_kwh)[breach & honest_victim].sum())
+        keep = delivered > 0
+        metered = Trades._trusted(**{**trades.to_columns(), "quantity_wh": delivered}).take(keep)
+        trade_columns = {k: v[keep] for k, v in result.trade_columns.items()}
+        premium = (float(ctx.tariff) - trades.price) * short / 1000.0
+        diag = dict(result.diagnostics)
         diag.update(
             adv_breaches=float(breach.sum()),
             adv_undelivered_wh=float(short.sum()),
-            adv_misallocated_coins=float((unearned + premium)[breach].sum()),
-            adv_unearned_coins=float(unearned[breach].sum()),
+            adv_misallocated_coins=float(premium[breach].sum()),
             adv_penalised=float(breach.sum()) if settlement and penalty > 0 else 0.0,
             adv_penalty_coins=float(penalty),
-            adv_honest_topup_coins=topup,
-            adv_orders=float(adv_orders.sum()),
+            adv_orders=float((liar | breaker).sum()),
         )
-        return ClearingResult(trades, residual, diag, cols, trade_columns)
+        return ClearingResult(metered, residual, diag, cols, trade_columns)
 
     def _settle(self, book, trades, short, breach, cols, ctx):
         """The market's own rule for the exposed breaches (seed 002 §5.2.4-5.2.5)."""

@@ -4,8 +4,8 @@
 authority, and each step sums the wrapper's breach diagnostics over the local and
 cross-area clearings, tracks the adversaries' credit and cut-off from the areas'
 :class:`agents.state.MarketState`, and adds up the honest users' cost: coins paid
-for energy and transfers minus coins received, plus, in a market without contract
-settlement, the grid top-up bought by honest victims of a breach. These become
+for energy (peers and grid, so a victim's grid top-up is in it) and transfers minus
+coins received. These become
 ``market_adv_*`` and ``honest_cost_coins`` columns of model.parquet and
 ``security.market`` in summary.json.
 """
@@ -93,8 +93,7 @@ class MarketSecurity:
         t_amount = transfers.amount_micro.astype(np.int64)
         cost += int(t_amount[honest[transfers.payer]].sum())
         cost -= int(t_amount[honest[transfers.payee]].sum())
-        topup = sum(float(d.get("adv_honest_topup_coins", 0.0)) for d in diagnostics)
-        self.honest_cost_micro += cost + round(topup * 1_000_000)
+        self.honest_cost_micro += cost
         agents = self.adversaries.agents
         if credit_by_agent is not None and len(agents):
             self.credit = np.asarray(credit_by_agent, dtype=float)[agents]
@@ -135,10 +134,8 @@ class MarketSecurity:
             "adversary_credit_min": float(self.credit.min()) if len(self.credit) else None,
             "adversary_credit": [round(float(c), 6) for c in self.credit],
             "misallocated_coins": t["adv_misallocated_coins"],
-            "unearned_coins": t["adv_unearned_coins"],
             "misallocated_kwh": t["adv_undelivered_wh"] / 1000.0,
             "penalty_coins": t["adv_penalty_coins"],
-            "honest_topup_coins": t["adv_honest_topup_coins"],
             "honest_users": self.n_honest,
             "honest_cost_coins": honest_cost,
             "honest_cost_per_user_coins": honest_cost / self.n_honest if self.n_honest else 0.0,

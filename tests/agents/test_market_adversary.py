@@ -54,17 +54,26 @@ def test_delivered_per_trade_fills_a_liars_real_surplus_in_trade_order():
 def test_liar_without_settlement_victim_buys_the_shortfall_at_the_tariff():
     market = AdversarialMarket(SortedPairing(), adversaries(liars=[2]))
     result = market.clear(pair_book(), CTX)
-    # The liar showed 1000 Wh, sold 1000 Wh at the midpoint 0.20, had 500 Wh.
-    assert result.trades.quantity_wh.tolist() == [1000]
+    # The liar showed 1000 Wh and sold 1000 Wh at the midpoint 0.20 but had 500 Wh:
+    # the meter records 500 Wh, the buyer's other 500 Wh go back to the grid.
+    assert result.trades.quantity_wh.tolist() == [500]
     assert result.trades.price.tolist() == [pytest.approx(0.20)]
-    assert result.residual_wh.tolist() == [0, 0]
+    assert result.residual_wh.tolist() == [500, 0]
     d = result.diagnostics
     assert d["adv_breaches"] == 1
     assert d["adv_undelivered_wh"] == 500
-    assert d["adv_unearned_coins"] == pytest.approx(0.20 * 0.5)
-    assert d["adv_misallocated_coins"] == pytest.approx(0.25 * 0.5)  # tariff * dE
-    assert d["adv_honest_topup_coins"] == pytest.approx(0.25 * 0.5)
+    assert d["adv_misallocated_coins"] == pytest.approx((0.25 - 0.20) * 0.5)
     assert d["adv_penalised"] == 0 and d["adv_penalty_coins"] == 0
+
+
+def test_breaker_without_settlement_keeps_its_energy_and_is_not_penalised():
+    market = AdversarialMarket(SortedPairing(), adversaries(breakers=[2], fraction=0.5))
+    result = market.clear(pair_book(), CTX)
+    # 500 Wh sold at 0.20, half delivered; the other half returns to both residuals.
+    assert result.trades.quantity_wh.tolist() == [250]
+    assert result.residual_wh.tolist() == [750, 250]
+    assert result.diagnostics["adv_misallocated_coins"] == pytest.approx(0.05 * 0.25)
+    assert result.diagnostics["adv_penalised"] == 0
 
 
 def test_honest_book_is_untouched_by_the_wrapper():
@@ -88,7 +97,7 @@ def test_breaker_under_two_level_is_priced_by_the_contract_rule():
     result = market.clear(two_level_book(100.0), CTX)
     # Nothing delivered: no trade, the buyer's whole 1000 Wh go to the grid.
     assert len(result.trades) == 0
-    assert result.residual_wh.tolist() == [1000, 0]
+    assert result.residual_wh.tolist() == [1000, 500]  # the breaker exports what it kept
     cols = result.order_columns
     assert cols["credit_after"].tolist() == [102.0, 96.0]  # +2 kept / -4 broken
     assert cols["penalty_coins"].tolist() == [0.0, pytest.approx(1.2 * 0.25 * 0.5)]  # beta p_m dE
@@ -97,7 +106,6 @@ def test_breaker_under_two_level_is_priced_by_the_contract_rule():
     assert d["adv_undelivered_wh"] == 500
     price = plain.trades.price[0]
     assert d["adv_misallocated_coins"] == pytest.approx((0.25 - price) * 0.5)
-    assert d["adv_unearned_coins"] == 0 and d["adv_honest_topup_coins"] == 0
 
 
 def test_breakers_credit_falls_below_50_and_punish_cuts_them_off():

@@ -64,10 +64,7 @@ def test_sorted_pairing_breaches_are_measured_but_not_contained(tmp_path):
     assert market["breaches_attempted"] > 0 and market["misallocated_kwh"] > 0
     assert market["breaches_penalised"] == 0 and market["adversaries_cut_off"] == 0
     assert market["adversary_credit"] == [100.0] * 4
-    # Without settlement: misallocated = unearned + premium = tariff * dE, whose honest
-    # part is the honest victims' top-up.
-    assert market["misallocated_coins"] >= market["honest_topup_coins"] > 0
-    assert market["unearned_coins"] > 0
+    assert market["misallocated_coins"] > 0  # the victims' premium (tariff - price) * dE
 
 
 def test_honest_run_has_no_market_adversaries(tmp_path):
