@@ -172,3 +172,9 @@ def test_the_change_is_deterministic() -> None:
         heads.append(chain.head_hash)
     assert heads[0] == heads[1]
     assert users(1)  # builders import stays used
+
+
+@pytest.mark.parametrize("value", ["xyz", "A" * 64, 5])
+def test_a_bad_authority_is_refused(value) -> None:
+    with pytest.raises(ValueError, match="^miner_set_authority must be empty or a 64-hex"):
+        ProofOfWork(miner_set_authority=value)
