@@ -101,10 +101,18 @@ def _costs_by_kind(model: GridModel, wallets) -> dict[str, dict[str, float]]:
     paid = np.concatenate([w.paid_micro for w in wallets])
     received = np.concatenate([w.received_micro for w in wallets])
     grid_only = np.concatenate([w.grid_only_cost_micro for w in wallets])
+    generates = np.concatenate([w.generates for w in wallets])
+    load_cost = np.concatenate([w.load_cost_micro for w in wallets])
     kinds = model.agent_kind[1:]
     result = {}
-    for code, name in ((1, "household"), (2, "ev")):
-        mask = kinds == code
+    households = kinds == 1
+    # Seed 004's user classes: consumers (no generation) and prosumers (rooftop PV).
+    for name, mask in (
+        ("household", households),
+        ("household_consumer", households & ~generates),
+        ("household_prosumer", households & generates),
+        ("ev", kinds == 2),
+    ):
         if not mask.any():
             continue
         cost = (paid[mask] - received[mask]) / MICRO
@@ -114,12 +122,22 @@ def _costs_by_kind(model: GridModel, wallets) -> dict[str, dict[str, float]]:
             "mean_grid_only_cost": float(baseline.mean()),
             "total_cost": float(cost.sum()),
             "total_grid_only_cost": float(baseline.sum()),
-            "cost_ratio": float(cost.sum() / baseline.sum()) if baseline.sum() else None,
+            # A share of a non-positive baseline (net exporters) means nothing: None.
+            "cost_ratio": _share(cost.sum(), baseline.sum()),
         }
+        if name.startswith("household"):
+            whole_load = load_cost[mask] / MICRO
+            result[name]["mean_load_cost"] = float(whole_load.mean())
+            result[name]["load_cost_ratio"] = _share(cost.sum(), whole_load.sum())
     mask = kinds == 3
     if mask.any():
         result["provider"] = {"mean_revenue": float((received[mask] - paid[mask]).mean() / MICRO)}
     return result
+
+
+def _share(cost: float, baseline: float) -> float | None:
+    """``cost / baseline`` when the baseline is a positive cost, else None."""
+    return float(cost / baseline) if baseline > 0 else None
 
 
 def _concat(log: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -196,7 +196,13 @@ class Area:
                         pop.providers.wallet_coins,
                     ),
                 ]
-            )
+            ),
+            generates=np.concatenate(
+                [
+                    self.households.pv_peak_kw > 0,
+                    np.zeros(self.counts.evs + self.counts.providers, dtype=bool),
+                ]
+            ),
         )
         # The market's memory of each agent; its own stream leaves the other draws unchanged.
         market_seed = np.random.SeedSequence(
@@ -510,6 +516,12 @@ class Area:
         cost[buy] = payment_micro(book.quantity_wh[buy], price_micro(ctx.tariff))
         cost[exported] = -payment_micro(book.quantity_wh[exported], price_micro(ctx.feed_in_tariff))
         np.add.at(self.wallets.grid_only_cost_micro, rows, cost)
+        # Seed 004's "traditional power system": every household's whole load bought
+        # from the grid (no PV, no storage, no market).
+        load_wh = np.rint(self.households.load_kwh * 1000.0).astype(np.int64)
+        self.wallets.load_cost_micro[: len(load_wh)] += payment_micro(
+            load_wh, price_micro(ctx.tariff)
+        )
 
     def _energy_totals(self) -> dict[str, float]:
         hh, ev = self.households, self.evs

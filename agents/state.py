@@ -335,6 +335,10 @@ class Wallets:
     on-chain balance (it is what the agent believes it owns), ``nonce`` is the next
     transaction nonce, ``paid_micro``/``received_micro`` add up settled payments and
     ``grid_only_cost_micro`` what the same energy would have cost with the grid alone.
+    ``generates`` marks the holders with their own generation (households with PV,
+    seed 004's prosumers), so costs can be reported per user class;
+    ``load_cost_micro`` is what a household's whole load would cost bought from the grid
+    (seed 004's baseline: no PV, no storage, no market).
     """
 
     wallet_micro: np.ndarray
@@ -342,9 +346,11 @@ class Wallets:
     paid_micro: np.ndarray
     received_micro: np.ndarray
     grid_only_cost_micro: np.ndarray
+    generates: np.ndarray
+    load_cost_micro: np.ndarray
 
     @classmethod
-    def create(cls, genesis_coins: np.ndarray) -> Wallets:
+    def create(cls, genesis_coins: np.ndarray, generates: np.ndarray | None = None) -> Wallets:
         """Wallets holding ``genesis_coins`` each (rounded to micro-coins)."""
         n = len(genesis_coins)
         return cls(
@@ -353,4 +359,8 @@ class Wallets:
             paid_micro=np.zeros(n, dtype=np.int64),
             received_micro=np.zeros(n, dtype=np.int64),
             grid_only_cost_micro=np.zeros(n, dtype=np.int64),
+            generates=(
+                np.zeros(n, dtype=bool) if generates is None else np.asarray(generates, dtype=bool)
+            ),
+            load_cost_micro=np.zeros(n, dtype=np.int64),
         )

@@ -43,6 +43,34 @@ def read_summaries(directory: Path) -> list[dict[str, Any]]:
     return found
 
 
+def day_section(summary: dict[str, Any], figures: dict[str, tuple[str, str]]) -> str:
+    """A Markdown section on the simulated day: trades and chosen mechanism figures.
+
+    Args:
+        summary: The run's ``summary.json``.
+        figures: Label -> (diagnostic name, statistic) read from
+            ``summary["market_diagnostics"]["diagnostics"]`` (statistic: total, mean, max).
+    """
+    diagnostics = (summary.get("market_diagnostics") or {}).get("diagnostics", {})
+    lines = [
+        "",
+        "## The simulated day",
+        "",
+        f"`market={summary['market']}`, `chain={summary['consensus']}`, "
+        f"{summary['counts']['households']} households, {summary['counts']['evs']} EVs, "
+        f"{summary['counts']['providers']} providers, {summary['counts']['steps']} steps: "
+        f"{summary['counts']['trades']} trades, P2P share of purchases "
+        f"{summary['p2p_share_of_purchases']:.3f}.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
+    for label, (name, statistic) in figures.items():
+        value = diagnostics.get(name, {}).get(statistic)
+        lines.append(f"| {label} | {'-' if value is None else f'{value:.4g}'} |")
+    return "\n".join(lines) + "\n"
+
+
 def cli(name: str, doc: str, study: Callable[[Path, bool, int], Path]) -> Callable:
     """A ``main(argv)`` for ``python -m experiments.repro.<name>``."""
 

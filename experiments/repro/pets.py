@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.repro.common import cli, figure, read_summaries, save_figure
+from experiments.repro.common import cli, day_section, figure, read_summaries, save_figure
 from experiments.repro.replication import Comparison, write_replication
 from market.counter_rng import CounterRandom
 from market.stackelberg import PetsOutcome, PetsSettings, solve_pets
@@ -162,17 +162,26 @@ def _plots(out_dir, days, baseline, settings) -> list[str]:
 
 
 def report(directory: Path, quick: bool = False) -> Path:
-    """The Hydra preset's hook: the study, plus the simulated day's figures."""
+    """The Hydra preset's hook: the study, plus the simulated day's game figures."""
     path = study(directory, quick)
     days = [s for s in read_summaries(directory) if s.get("market") == "stackelberg"]
     if days:
+        section = day_section(
+            days[0],
+            {
+                "PAR of the scheduled EV load, mean over steps": ("local_par", "mean"),
+                "PAR of uncoordinated charging, mean over steps": (
+                    "local_par_uncoordinated",
+                    "mean",
+                ),
+                "leader profit, cents (mean over steps)": ("local_leader_profit_cents", "mean"),
+                "GA generations, mean": ("local_generations", "mean"),
+                "steps with a feasible schedule": ("local_schedule_feasible", "total"),
+                "energy sold by the leader, Wh": ("local_matched_wh", "total"),
+            },
+        )
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(
-                "\n## The simulated day\n\n"
-                f"`market=stackelberg` over {days[0]['counts']['steps']} steps: "
-                f"{days[0]['counts']['trades']} trades; see summary.json for the "
-                "mechanism's diagnostics.\n"
-            )
+            handle.write(section)
     return path
 
 

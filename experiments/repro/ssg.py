@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.repro import pow_trades
-from experiments.repro.common import cli, figure, save_figure
+from experiments.repro.common import cli, day_section, figure, save_figure
 from experiments.repro.replication import Comparison, write_replication
 from market.ev_dr import ENTITY_CLASSES
 
@@ -204,8 +204,34 @@ def report(directory: Path, quick: bool = False) -> Path:
         f"({'quick sizes' if quick else 'pow_trades sizes, mean of 5'}). Every number in "
         "the 'ours' column comes from this run."
     )
-    return write_replication(
+    path = write_replication(
         directory / "replication.md", "seed 000 (SSG, EV demand response)", inputs, rows, figures
+    )
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(day_section(summary, DAY_FIGURES) + _chain_line(summary))
+    return path
+
+
+DAY_FIGURES = {
+    "EV trades in the areas": ("local_n_ev_trades", "total"),
+    "EV trades across areas": ("cross_n_ev_trades", "total"),
+    "entities' need before the EV trades, Wh": ("local_entity_need_before_wh", "total"),
+    "entities' need left after both rounds, Wh": ("cross_entity_need_after_wh", "total"),
+    "entities' excess before the EV trades, Wh": ("local_entity_excess_before_wh", "total"),
+    "entities' excess left after both rounds, Wh": ("cross_entity_excess_after_wh", "total"),
+    "EVs' travel energy (Eq. 4), areas, Wh": ("local_ev_travel_wh", "total"),
+    "EVs' travel energy (Eq. 4), across areas, Wh": ("cross_ev_travel_wh", "total"),
+}
+"""Day totals of the ``ev_dr`` diagnostics shown under the table."""
+
+
+def _chain_line(summary: dict) -> str:
+    chain = summary["chain_layout"]
+    return (
+        f"\nThe day's PoW chain: {chain['validators']} miners (Algorithm 1), "
+        f"{chain['blocks']} blocks, {chain['committed_tx']} transactions, throughput "
+        f"{chain['throughput_tx_per_s']:.3g} tx per simulated s, mean commit latency "
+        f"{chain['commit_latency_mean_ms'] / 1000:.3g} s.\n"
     )
 
 

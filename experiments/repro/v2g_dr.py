@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.repro.common import cli, figure, read_summaries, save_figure
+from experiments.repro.common import cli, day_section, figure, read_summaries, save_figure
 from experiments.repro.replication import Comparison, write_replication
 from market.counter_rng import CounterRandom
 from market.double_auction_iteration import (
@@ -234,15 +234,21 @@ def report(directory: Path, quick: bool = False) -> Path:
     path = study(directory, quick)
     days = [s for s in read_summaries(directory) if s.get("market") == "double_auction"]
     if days:
-        market = days[0].get("market_diagnostics") or days[0].get("market_summary") or {}
+        section = day_section(
+            days[0],
+            {
+                "auction rounds, mean over steps (local)": ("local_iterations", "mean"),
+                "auction rounds, max (local)": ("local_iterations", "max"),
+                "energy matched by the auction, Wh (local)": ("local_matched_wh", "total"),
+                "energy paired among households, Wh (local)": (
+                    "local_fallback_matched_wh",
+                    "total",
+                ),
+                "auctioneer surplus, coins (local)": ("local_auctioneer_surplus_coins", "total"),
+            },
+        )
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(
-                "\n## The simulated day\n\n"
-                f"`market=double_auction` over {days[0]['counts']['steps']} steps: "
-                f"{days[0]['counts']['trades']} trades, P2P share of purchases "
-                f"{days[0]['p2p_share_of_purchases']:.3f}; mechanism diagnostics: "
-                f"{market if market else 'see summary.json'}.\n"
-            )
+            handle.write(section)
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from experiments.repro import pets, v2g_dr
@@ -72,3 +73,60 @@ def test_replicate_callback_rejects_unknown_papers_and_skips_failed_runs(tmp_pat
 
 def _row(text: str, key: str) -> str:
     return next(line for line in text.splitlines() if key in line)
+
+
+@pytest.mark.slow
+def test_ce_sdt_preset_sweeps_and_reports(tmp_path):
+    # A tiny version of `gridledger -m experiment=ce_sdt`: the command line's sweep
+    # replaces the preset's, and the callback writes the report into the sweep folder.
+    import subprocess
+    import sys
+
+    sweep = tmp_path / "sweep"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "experiments.run", "-m", "experiment=ce_sdt",
+            "population.pv_share=0.3,0.5,0.7", "population.size=10,20", "time.steps=48",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = (sweep / "replication.md").read_text()
+    assert "consumers' cost at 50 % generating users" in text
+    assert "A sweep of 6 finished jobs" in text
+    for name in ("cost_vs_share.png", "usage_vs_share.png", "usage_vs_users.png"):
+        assert (sweep / name).stat().st_size > 1000
+    # The cost row is computed from the 20-household job at 50 % PV.
+    import json
+
+    from experiments.analyze import collect
+
+    table, _ = collect(sweep, progress=False)
+    row = table[
+        (table["override.population.size"] == 20) & (table["override.population.pv_share"] == 0.5)
+    ]
+    ratio = 100 * row["costs_coins.household_consumer.load_cost_ratio"].iloc[0]
+    assert f"| {ratio:.4g} |" in _row(text, "consumers' cost at 50 %")
+    assert json.loads((sweep / "0" / "summary.json").read_text())["counts"]["evs"] == 0
+
+
+def test_load_cost_baseline_counts_the_whole_household_load():
+    # Without PV, storage or market, paying for the whole load at the tariff is the cost.
+    from experiments.build import build
+    from tests.conftest import make_config
+
+    model = build(
+        make_config(
+            "population.size=4", "population.pv_share=0", "population.evs_per_household=0",
+            "population.providers_per_area=0", "time.steps=4", "market=grid_only",
+        )
+    )  # fmt: skip
+    try:
+        model.run()
+        wallets = model.runtime.wallets()
+        for w in wallets:
+            assert not w.generates.any()
+            np.testing.assert_array_equal(w.load_cost_micro, w.paid_micro - w.received_micro)
+    finally:
+        model.runtime.close()
