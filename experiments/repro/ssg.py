@@ -148,7 +148,7 @@ def fig8(quick: bool) -> tuple[list[dict], list[dict]]:
 
 
 def slope_ratio(x: list[float], y: list[float], split: float) -> float:
-    """Least-squares slope of ``y`` for ``x > split`` over the slope for ``x <= split``."""
+    """Least-squares slope of ``y`` for ``x >= split`` over the slope for ``x <= split``."""
     xs, ys = np.asarray(x, float), np.asarray(y, float)
     early, late = xs <= split, xs >= split
     if early.sum() < 2 or late.sum() < 2:
@@ -194,11 +194,11 @@ def report(directory: Path, quick: bool = False) -> Path:
     inputs = (
         f"One simulated day ({n['steps']} steps of {60 * loads.step_h:g} min, seed "
         f"{summary['seed']}{', from ' + run.name if run != directory else ''}): "
-        "`market=ev_dr chain=pow grid=city population=seed000`, 4 MW fixed supply. "
-        "The paper used US OpenEI entity data and random EV data; we use BDEW standard "
-        "load profiles scaled to our own annual consumptions (homes, commercial 20-100 MWh, "
-        "industry 100-500 MWh), clear-sky PV on some homes, and EVs that commute by day "
-        "(so they trade with entities in the morning and evening, not at noon). The "
+        f"`market=ev_dr chain=pow grid=city population=seed000`, {capacity_kw:g} kW fixed "
+        "supply. The paper used US OpenEI entity data and random EV data; we use BDEW "
+        "standard load profiles scaled to annual consumptions drawn per class (our ranges, "
+        "`population.households`), clear-sky PV on some homes, and EVs that commute by day "
+        "(so they meet the entities in the evening, not at noon). The "
         "paper's Figs 5-8 are images without data: most rows are trends. Fig. 8 is "
         "measured on this machine with real SHA-1 mining and Ed25519 signatures "
         f"({'quick sizes' if quick else 'pow_trades sizes, mean of 5'}). Every number in "
