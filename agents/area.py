@@ -52,7 +52,7 @@ from agents.state import (
     Wallets,
 )
 from agents.tariff import TimeOfUseTariff
-from agents.trips import away_mask, legs_driven
+from agents.trips import EVRoutes, away_mask, step_trip_km
 from chain.keys import Identity
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
@@ -166,6 +166,7 @@ class Area:
             graph=spec.graph,
             trip_rng=_child_rng(spec.seed, 0x54524950),  # "TRIP"
         )
+        self.ev_routes = EVRoutes(spec.graph, self.evs.home_bus, self.evs.work_bus)
         self.profile_type = None
         if spec.profiles is not None:
             # Own stream (a child key of the area's seed) so the other draws stay unchanged.
@@ -277,18 +278,25 @@ class Area:
         hh.net_kwh[rows] = net + charge - discharge
 
     def act_evs(self, rows: int | slice) -> None:
-        """Drive, charge or sell (V2G), and move on the graph (one row or all).
+        """Drive along the path, charge or sell (V2G), and move on the graph (one row or all).
 
-        The single place for EV behaviour: the away window and trip legs come from
-        :mod:`agents.trips` (seed 000 Eq. 4), the energy from
-        :func:`agents.behaviour.ev_step`; V2G EVs sell above their reserve and next
-        trip during the tariff's peak band (seed 000 §3.3.2), and charge otherwise.
+        The single place for EV behaviour: the away window and the trip's progress along
+        its shortest path come from :mod:`agents.trips` (seed 000 Eq. 4, advanced at
+        ``speed_kmh``; the step's energy is the km driven in it times ``leg_kwh /
+        leg_km``), the energy from :func:`agents.behaviour.ev_step`; V2G EVs sell above
+        their reserve and next trip during the tariff's peak band (seed 000 §3.3.2), and
+        charge otherwise. ``position_bus`` is the bus reached at the end of the step.
         """
         ev, params = self.evs, self.spec.population.evs
         step_of_day = self._step % self.steps_per_day
         depart, arrive = ev.depart_step[rows], ev.arrive_step[rows]
         plugged = ~away_mask(step_of_day, depart, arrive)
-        drive = ev.leg_kwh[rows] * legs_driven(step_of_day, depart, arrive, self.steps_per_day)
+        leg_km, leg_kwh = ev.leg_km[rows], ev.leg_kwh[rows]
+        driven_km, at_km = step_trip_km(
+            step_of_day, depart, arrive, leg_km, params.speed_kmh * self.dt_h, self.steps_per_day
+        )
+        kwh_per_km = np.divide(leg_kwh, leg_km, out=np.zeros_like(leg_kwh), where=leg_km > 0)
+        drive = driven_km * kwh_per_km
         tariff = self.spec.tariff
         peak = tariff.retail_price(self._hour) >= tariff.peak_coins_per_kwh
         charge_wh, discharge_wh, driven, soc = ev_step(
@@ -301,9 +309,8 @@ class Area:
             self.dt_h,
             params.charge_efficiency,
             params.target_soc,
-            ev.reserve_kwh[rows] + 2.0 * ev.leg_kwh[rows],
+            ev.reserve_kwh[rows] + 2.0 * leg_kwh,
         )
-        moved = np.flatnonzero(np.atleast_1d(plugged != ev.plugged[rows]))
         ev.plugged[rows], ev.charge_wh[rows], ev.driven_kwh[rows], ev.soc_kwh[rows] = (
             plugged,
             charge_wh,
@@ -314,13 +321,12 @@ class Area:
         ev.utility_weight[rows] = charging_willingness(
             params.utility_sigma, soc, ev.capacity_kwh[rows]
         )
-        if not moved.size:
-            return
         indices = np.atleast_1d(np.arange(len(ev.soc_kwh))[rows])
+        position = self.ev_routes.bus_at(indices, at_km)
+        moved = np.flatnonzero(position != ev.position_bus[indices])
+        ev.position_bus[indices] = position
         for j in indices[moved]:
-            bus = ev.home_bus[j] if ev.plugged[j] else ev.work_bus[j]
-            ev.position_bus[j] = bus
-            self.vehicles[j].move_to(self.world.space[int(bus)])
+            self.vehicles[j].move_to(self.world.space[int(ev.position_bus[j])])
 
     # ------------------------------------------------------------------ one step
     def decide(self, step: int, lmp: float | None = None) -> AreaDecision:
@@ -657,6 +663,10 @@ class Area:
             "net_kwh": net[rows],
             "soc_kwh": soc[rows],
             "wallet_coins": self.wallets.wallet_micro[rows] / 1_000_000,
+            # Households and stations at their bus, EVs where their trip has taken them.
+            "bus": np.concatenate([self.households.bus, self.evs.position_bus, self.providers.bus])[
+                rows
+            ],
             "plugged_in": np.concatenate(
                 [np.zeros(h, bool), self.evs.plugged, np.zeros(self.counts.providers, bool)]
             )[rows],

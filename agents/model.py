@@ -46,6 +46,7 @@ from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses, station_bus
 from chain.keys import Identity
 from chain.layouts import LayoutConfig, build_layout, home_chain_ids
+from chain.miner_set import miner_set_transaction
 from chain.transaction import Transaction, sign_transaction
 from market import MarketContext, OrderBook, Trades, settle_with_grid
 
@@ -262,10 +263,11 @@ class GridModel(mesa.Model):
         )
         single = self.layout_config.layout == "single"
         if single:
-            hosts, identities = self._select_validators()
+            hosts, identities = self._select_validators(grid_identity)
         else:
             # Multi-chain layouts place n_validators per chain themselves (docs/consensus.md).
             self.miner_pool, self.miner_selections = None, []
+            self._standby_miners = {}
             hosts, identities = self.validator_buses, None
         self._single_hosts = hosts
         areas = [
@@ -299,6 +301,7 @@ class GridModel(mesa.Model):
             chain_id=chain_id,
             public_keys=self.public_keys,
             validators=self.ledger_layout.signers(),
+            standby_validators=list(self._standby_miners.values()),
             adversary=self.adversary,
             dr_protocol=self.dr_protocol,
             market_name=getattr(self.market, "name", ""),
@@ -321,6 +324,9 @@ class GridModel(mesa.Model):
         self.chain = self.ledger_layout.primary
         if single:
             self.consensus = self.chain.consensus  # hybrid: with its validator areas
+        # Miners of later periods (seed 000 Algorithm 1): the chain seals with their keys
+        # once a miner_set record brings them in.
+        self.chain.enroll(self._standby_miners.values())
         self._grid_nonces: dict[str, int] = {}
         self.blocks_by_proposer: dict[str, int] = {}
 
@@ -345,20 +351,24 @@ class GridModel(mesa.Model):
             used[key] = used.get(key, 0) + 1
         return hosts
 
-    def _select_validators(self) -> tuple[list[int], list[Identity]]:
+    def _select_validators(self, grid_identity: Identity) -> tuple[list[int], list[Identity]]:
         """Validator buses and identities; for ``chain=pow``, seed 000 Algorithm 1.
 
         With proof of work and ``population.miners.enabled``, the miners are chosen
         from the population's homes, buildings, industry and EVs by
         :func:`agents.miners.select_miners` (period 0); the consensus is rebuilt with
         their number and hash rates, each miner sits at its entity's bus and signs with
-        a key of its own (``miner/<agent id>``; the wallet key stays in its area).
-        Later periods' selections are recomputed by :meth:`reselect_miners`; the
-        chain's miner set is the genesis one (see docs/grid.md).
+        a key of its own (``miner/<agent id>``; the wallet key stays in its area). The
+        grid operator, which runs Algorithm 1, is the chain's miner-set authority:
+        every later period's selection reaches the chain as a ``miner_set`` record
+        (:meth:`reselect_miners`, :mod:`chain.miner_set`). The miners of every period
+        of the run are registered with the certificate authority at genesis (the
+        registry root is fixed there) and their keys are enrolled with the chain.
         """
         params = self.population.miners
         self.miner_pool = None
         self.miner_selections: list = []
+        self._standby_miners: dict[str, Identity] = {}
         if getattr(self.consensus, "name", "") != "pow" or not params.enabled:
             hosts = self.validator_buses
             ids = [
@@ -374,17 +384,60 @@ class GridModel(mesa.Model):
             self.consensus,
             n_validators=len(rows),
             hash_rates_hps=[int(r) for r in self.miner_pool.hash_rate_hps[rows]],
+            miner_set_authority=grid_identity.public_hex,
         )
         hosts = [int(b) for b in self.miner_pool.bus[rows]]
-        ids = [Identity.derive(self.seed, f"miner/{int(a)}") for a in self.miner_pool.agent[rows]]
+        ids = [self._miner_identity(int(a)) for a in self.miner_pool.agent[rows]]
+        genesis_keys = {identity.public_hex for identity in ids}
+        n_periods = -(-self.n_steps // params.period_steps)
+        for period in range(1, n_periods):
+            later = select_miners(self.miner_pool, params, self.seed, period)
+            for agent in self.miner_pool.agent[later.miners]:
+                identity = self._miner_identity(int(agent))
+                if identity.public_hex not in genesis_keys:
+                    self._standby_miners[identity.public_hex] = identity
         return hosts, ids
 
+    def _miner_identity(self, agent: int) -> Identity:
+        return Identity.derive(self.seed, f"miner/{agent}")
+
     def reselect_miners(self, period: int):
-        """Seed 000 Algorithm 1 for ``period`` (changed thresholds, new random pick)."""
+        """Seed 000 Algorithm 1 for ``period`` (changed thresholds, new random pick).
+
+        The new set is recorded on the chain by a ``miner_set`` record of the grid
+        operator (:func:`chain.miner_set.miner_set_transaction`), stamped at the
+        period's start; it takes effect at the block after the one that carries it.
+        New miners join the Mesa validators at their entity's bus.
+        """
         if self.miner_pool is None:
             return None
         selection = select_miners(self.miner_pool, self.population.miners, self.seed, period)
         self.miner_selections.append(selection)
+        rows = selection.miners
+        identities = [self._miner_identity(int(a)) for a in self.miner_pool.agent[rows]]
+        keys = [identity.public_hex for identity in identities]
+        if keys == list(self.chain.ledger.miner_schedule.latest.miners):
+            return selection
+        chain_id = self.chain.chain_id
+        nonce = self._grid_nonces.get(chain_id, 0)
+        self._grid_nonces[chain_id] = nonce + 1
+        record = miner_set_transaction(
+            self.grid_operator.identity,
+            chain_id,
+            nonce,
+            period * self.population.miners.period_steps * self.step_ms,
+            keys,
+            [int(r) for r in self.miner_pool.hash_rate_hps[rows]],
+            period,
+        )
+        rejected = self.chain.submit([record])
+        if rejected:
+            raise RuntimeError(f"miner_set record of period {period} refused: {rejected[0][1]}")
+        known = {m.identity.public_hex for m in self.miners}
+        for identity, bus in zip(identities, self.miner_pool.bus[rows], strict=True):
+            if identity.public_hex not in known:
+                cell = self.space[int(bus)]
+                self.miners.append(Miner(self, len(self.miners), cell, identity))
         return selection
 
     # ------------------------------------------------------------------ stepping

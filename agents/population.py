@@ -152,6 +152,9 @@ class EVParams:
             kWh/km spans compact EVs' EPA ratings (public statistic).
         outside_km: Range of the one-way distance driven beyond the feeder's streets
             (ours: the feeder spans a few km; a commute is 5-20 km).
+        speed_kmh: Driving speed along the trip's path (ours: an urban average); an EV
+            whose away window is too short for both legs drives faster
+            (:func:`agents.trips.trip_progress_km`).
         reserve_soc: Range of the owner's threshold energy (seed 000 Eq. 13) as a
             fraction of capacity; a V2G EV never sells below it plus its next trip.
         v2g_share: Share of EVs in the V2G provider role (seed 000 §3.3.2); the rest
@@ -179,6 +182,7 @@ class EVParams:
     pets_departure_h: tuple[float, float] = (22.0, 32.0)
     consumption_kwh_per_km: tuple[float, float] = (0.14, 0.20)
     outside_km: tuple[float, float] = (5.0, 20.0)
+    speed_kmh: float = 30.0
     reserve_soc: tuple[float, float] = (0.2, 0.3)
     v2g_share: float = 0.0
     ask_markup: tuple[float, float] = (0.3, 0.7)
@@ -233,6 +237,7 @@ class EVParams:
         low, _ = check_interval(self.consumption_kwh_per_km, "consumption_kwh_per_km", low=0.0)
         check(low > 0, "consumption_kwh_per_km", "a pair with lower > 0", low)
         check_interval(self.outside_km, "outside_km", low=0.0)
+        check_range(self.speed_kmh, "speed_kmh", 0.0, low_open=True)
         check_interval(self.reserve_soc, "reserve_soc", 0.0, 1.0)
         check_range(self.v2g_share, "v2g_share", 0.0, 1.0)
         check_interval(self.ask_markup, "ask_markup", 0.0, 1.0)

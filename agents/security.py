@@ -44,6 +44,8 @@ class RunSecurity:
         chain_id: The chain's id.
         public_keys: Public key per global agent id (0: grid operator).
         validators: Validator identities.
+        standby_validators: Identities that may become validators later (proof-of-work
+            miners of later periods, :mod:`chain.miner_set`); registered as validators.
         adversary: The adversary configuration (None: no adversary).
         dr_protocol: ``auto``, ``on`` or ``off``.
         market_name: The market's name (for ``auto``).
@@ -58,6 +60,7 @@ class RunSecurity:
         public_keys: list[str],
         validators: list[Identity],
         adversary: AdversaryConfig | None,
+        standby_validators: list[Identity] = (),  # type: ignore[assignment]
         dr_protocol: str = "auto",
         market_name: str = "",
         dr_token_ttl_ms: int = 60_000,
@@ -70,7 +73,7 @@ class RunSecurity:
         )
         register = self.authority.register
         register("agent/0", "grid_operator", public_keys[0])
-        for k, identity in enumerate(validators):
+        for k, identity in enumerate([*validators, *standby_validators]):
             register(f"validator/{k}", "validator", identity.public_hex)
         for agent in range(1, len(public_keys)):
             register(f"agent/{agent}", "user", public_keys[agent])

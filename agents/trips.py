@@ -16,9 +16,18 @@ Schedules: ``commute`` EVs leave between ``departure_h`` and come back between
 seed 001 ch. 3's 8 AM-to-8 AM scheduling window: plugged in from an arrival after
 8 AM until a departure no later than 8 AM the next day. Both are stored as a
 departure and an arrival step of the day; the away window ``[depart, arrive)`` wraps
-around midnight when ``depart > arrive`` and is empty when they are equal. The
-outbound leg is driven in the departure step, the return leg in the step before
-arrival.
+around midnight when ``depart > arrive`` and is empty when they are equal.
+
+Travel (:func:`trip_progress_km`, :class:`EVRoutes`): the EV leaves home at the start
+of its departure step and drives out at ``speed_kmh``; it leaves the destination so as
+to be home at the end of its last away step, at the same speed. Its distance from home
+at time ``t`` steps after departure is ``min(leg, v t dt, v (L - t) dt)`` with ``L``
+the away steps. When the window is too short for two legs at ``speed_kmh`` the EV
+drives faster (``v = 2 leg / (L dt)``), so every trip is completed and its energy
+stays seed 000 Eq. 4's ``2 x d / D_max x C``. The energy of a step is the distance
+driven in it times ``leg_kwh / leg_km``; the position is the last bus of the shortest
+path (home -> destination) whose cumulative km the EV has passed (the part outside the
+feeder is driven beyond the destination bus).
 """
 
 from __future__ import annotations
@@ -54,6 +63,94 @@ def path_km(graph: nx.Graph, sources: np.ndarray, targets: np.ndarray) -> np.nda
 def route(graph: nx.Graph, source: int, target: int) -> list[int]:
     """The buses an EV passes from ``source`` to ``target`` (shortest path, ties by networkx)."""
     return nx.dijkstra_path(graph, source, target, weight="length_km")
+
+
+def trip_progress_km(time_steps, away_steps, leg_km, speed_km_per_step):
+    """Distance from home ``time_steps`` after departure (seed 000 Eq. 4's path, driven).
+
+    Args:
+        time_steps: Time since the start of the departure step, in steps (0..L).
+        away_steps: Steps ``L`` of the away window.
+        leg_km: One-way trip distance.
+        speed_km_per_step: Configured speed times the step length.
+
+    Returns:
+        ``min(leg, c t, c (L - t))`` with ``c = max(speed, 2 leg / L)`` (per step), so
+        the EV reaches its destination and is home again by the end of the window.
+    """
+    away = np.maximum(np.asarray(away_steps, dtype=float), 1.0)
+    leg = np.asarray(leg_km, dtype=float)
+    rate = np.maximum(speed_km_per_step, 2.0 * leg / away)
+    t = np.asarray(time_steps, dtype=float)
+    return np.clip(np.minimum(rate * t, rate * (away - t)), 0.0, leg)
+
+
+def step_trip_km(step_of_day, depart_step, arrive_step, leg_km, speed_km_per_step, steps_per_day):
+    """Distance driven during ``step_of_day`` and the distance from home at its end.
+
+    Returns:
+        ``(driven_km, at_km)``: both 0 for an EV at home (outside its away window).
+    """
+    away = away_mask(step_of_day, depart_step, arrive_step)
+    length = (np.asarray(arrive_step) - np.asarray(depart_step)) % steps_per_day
+    k = (step_of_day - np.asarray(depart_step)) % steps_per_day
+    start = trip_progress_km(k, length, leg_km, speed_km_per_step)
+    end = trip_progress_km(k + 1, length, leg_km, speed_km_per_step)
+    # The distance from home rises, may stay at the leg, and falls; its maximum is at
+    # L / 2, so the step's farthest point is there or at one of the step's ends.
+    far = np.clip(length / 2.0, k, k + 1)
+    peak = trip_progress_km(far, length, leg_km, speed_km_per_step)
+    driven = (peak - start) + (peak - end)
+    return np.where(away, driven, 0.0), np.where(away, end, 0.0)
+
+
+class EVRoutes:
+    """Every EV's shortest path home -> destination as flat arrays (seed 000 Eq. 4).
+
+    Attributes:
+        offsets: ``offsets[i]:offsets[i + 1]`` are EV ``i``'s entries.
+        bus: Buses along the paths, home first.
+        cum_km: Cumulative ``length_km`` from home at each bus.
+    """
+
+    def __init__(self, graph: nx.Graph | None, home: np.ndarray, work: np.ndarray) -> None:
+        home = np.asarray(home, dtype=np.int64)
+        work = np.asarray(work, dtype=np.int64)
+        buses: list[int] = []
+        cums: list[float] = []
+        offsets = [0]
+        cache: dict[int, tuple[dict, dict]] = {}
+        for a, b in zip(home.tolist(), work.tolist(), strict=True):
+            path, cum = [a], [0.0]
+            if graph is not None and a in graph:
+                if a not in cache:
+                    lengths, paths = nx.single_source_dijkstra(graph, a, weight="length_km")
+                    cache[a] = (lengths, paths)
+                lengths, paths = cache[a]
+                if b in paths:
+                    path = paths[b]
+                    cum = [float(lengths[node]) for node in path]
+            buses.extend(path)
+            cums.extend(cum)
+            offsets.append(len(buses))
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.bus = np.asarray(buses, dtype=np.int64)
+        self.cum_km = np.asarray(cums, dtype=float)
+        self._span_km = float(self.cum_km.max(initial=0.0)) + 1.0
+        segment = np.repeat(np.arange(len(home)), np.diff(self.offsets))
+        self._keys = segment * self._span_km + self.cum_km
+
+    def path(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Buses and cumulative km of EV ``row``'s path."""
+        lo, hi = self.offsets[row], self.offsets[row + 1]
+        return self.bus[lo:hi], self.cum_km[lo:hi]
+
+    def bus_at(self, rows, at_km) -> np.ndarray:
+        """The last bus of each EV's path at or before ``at_km`` from home."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        at = np.minimum(np.atleast_1d(np.asarray(at_km, dtype=float)), self._span_km - 0.5)
+        index = np.searchsorted(self._keys, rows * self._span_km + at + 1e-9, side="right") - 1
+        return self.bus[np.maximum(index, self.offsets[rows])]
 
 
 def away_mask(step_of_day, depart_step, arrive_step):

@@ -63,6 +63,7 @@ def check_block_rules(
     chain: Sequence[Block],
     block: Block,
     certificate: Certificate | None,
+    validators: Sequence[str] | None = None,
 ) -> None:
     """Check the consensus rules of ``block`` appended to ``chain``.
 
@@ -71,6 +72,8 @@ def check_block_rules(
         chain: The committed blocks before ``block``.
         block: The new block; its generic header checks already passed.
         certificate: The block's certificate, if any.
+        validators: The validator set in force at the block's height (proof of work
+            after a miner-set change, :mod:`chain.miner_set`); default the genesis's.
 
     Raises:
         InvalidBlock: Or a subclass naming the rule that failed.
@@ -78,7 +81,7 @@ def check_block_rules(
     consensus = genesis.consensus
     header = block.header
     height = header.height
-    validators = genesis.validators
+    validators = tuple(genesis.validators if validators is None else validators)
     if consensus not in CONSENSUS_NAMES:
         raise InvalidBlock(f"block {height}: unknown consensus {consensus!r}")
     if header.proposer not in validators:
@@ -105,7 +108,7 @@ def check_block_rules(
         )
     phase = CERTIFICATE_PHASE.get(consensus)
     if phase is not None:
-        _check_certificate(genesis, block, certificate, phase)
+        _check_certificate(genesis, block, certificate, phase, validators)
     elif certificate is not None:
         raise BadCertificate(f"block {height}: {consensus} blocks carry no certificate")
 
@@ -129,7 +132,11 @@ def _check_clique(genesis: Genesis, chain: Sequence[Block], block: Block) -> Non
 
 
 def _check_certificate(
-    genesis: Genesis, block: Block, certificate: Certificate | None, phase: str
+    genesis: Genesis,
+    block: Block,
+    certificate: Certificate | None,
+    phase: str,
+    validators: Sequence[str],
 ) -> None:
     height = block.height
     if certificate is None:
@@ -148,7 +155,7 @@ def _check_certificate(
     signers = certificate.signers
     if len(set(signers)) != len(signers):
         raise BadCertificate(f"block {height} certificate has a signer twice")
-    outsiders = [s for s in signers if s not in genesis.validators]
+    outsiders = [s for s in signers if s not in validators]
     if outsiders:
         raise BadCertificate(
             f"block {height} certificate signer {short_hex(outsiders[0])} is not a validator"
@@ -158,9 +165,9 @@ def _check_certificate(
         raise BadCertificate(f"block {height} certificate vote of {short_hex(bad[0])} is forged")
     consensus = genesis.consensus
     if consensus == "pow":
-        if certificate.view != 0 or set(signers) != set(genesis.validators):
+        if certificate.view != 0 or set(signers) != set(validators):
             raise BadCertificate(
-                f"block {height} needs the agreement of all {len(genesis.validators)} miners "
+                f"block {height} needs the agreement of all {len(validators)} miners "
                 f"(view 0), has {len(signers)}"
             )
         return

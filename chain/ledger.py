@@ -22,6 +22,7 @@ from chain.errors import (
 from chain.genesis import Genesis
 from chain.keys import verify_signature_hex
 from chain.merkle import merkle_root
+from chain.miner_set import MINER_SET_KIND, MinerSchedule, parse_miner_set
 from chain.rules import check_funds, check_integrity, check_nonce, check_registered
 from chain.transaction import SignedTransaction
 
@@ -87,6 +88,17 @@ class Ledger:
                 f"consensus must be one of {', '.join(CONSENSUS_NAMES)} (got {genesis.consensus!r})"
             )
         self._head_hash = genesis.hash
+        self.miner_schedule = MinerSchedule(genesis)
+
+    def validators_at(self, height: int) -> tuple[str, ...]:
+        """Validators that seal block ``height``.
+
+        The genesis set, or for proof of work the miner set in force at that height
+        (:mod:`chain.miner_set`).
+        """
+        if self.genesis.consensus != "pow":
+            return tuple(self.genesis.validators)
+        return self.miner_schedule.at(height).miners
 
     @property
     def chain_id(self) -> str:
@@ -131,6 +143,8 @@ class Ledger:
         check_registered(stx, self.registered)
         check_nonce(stx, self.next_nonce(stx.tx.sender))
         check_funds(stx, self.balance_of(stx.tx.sender))
+        if stx.tx.kind == MINER_SET_KIND:
+            parse_miner_set(stx, self.genesis, self.registry, self.height + 2)
 
     def apply_block(
         self, block: Block, *, consensus: Any = None, certificate: Certificate | None = None
@@ -161,8 +175,10 @@ class Ledger:
                     f"consensus {self.genesis.consensus!r}"
                 )
         self._check_header(block)
-        check_block_rules(self.genesis, self.blocks, block, certificate)
-        new_balances, new_nonces = self._simulate(block)
+        check_block_rules(
+            self.genesis, self.blocks, block, certificate, self.validators_at(block.height)
+        )
+        new_balances, new_nonces, miner_sets = self._simulate(block)
         # Commit: nothing above raised, so the block is valid as a whole.
         self.balances.update(new_balances)
         self.nonces.update(new_nonces)
@@ -170,6 +186,8 @@ class Ledger:
         if certificate is not None:
             self.certificates[block.height] = certificate
         self._head_hash = block.block_hash
+        for miner_set in miner_sets:
+            self.miner_schedule.add(miner_set)
         for stx in block.transactions:
             self.verified_signatures.pop(stx.tx_hash, None)
 
@@ -225,8 +243,13 @@ class Ledger:
                 f"{block.n_tx} transactions (root {short_hex(root)})"
             )
 
-    def _simulate(self, block: Block) -> tuple[dict[str, int], dict[str, int]]:
-        """Run the block's transactions on overlays of the state; return the overlays."""
+    def _simulate(self, block: Block) -> tuple[dict[str, int], dict[str, int], list]:
+        """Run the block's transactions on overlays of the state.
+
+        Returns:
+            The balance and nonce overlays, and the miner sets the block records
+            (in force from the next height).
+        """
         balances = self.balances
         nonces = self.nonces
         new_balances: dict[str, int] = {}
@@ -234,6 +257,7 @@ class Ledger:
         chain_id = self.chain_id
         verified = self.verified_signatures
         registered = self.registered
+        miner_sets = []
         for index, stx in enumerate(block.transactions):
             tx = stx.tx
             sender = tx.sender
@@ -246,6 +270,10 @@ class Ledger:
                 if available is None:
                     available = balances.get(sender, 0)
                 check_funds(stx, available)
+                if tx.kind == MINER_SET_KIND:
+                    miner_sets.append(
+                        parse_miner_set(stx, self.genesis, self.registry, block.height + 1)
+                    )
             except LedgerError as err:
                 raise type(err)(f"block {block.height} tx {index}: {err}") from None
             new_nonces[sender] = tx.nonce + 1
@@ -254,4 +282,4 @@ class Ledger:
             if receiver_balance is None:
                 receiver_balance = balances.get(tx.receiver, 0)
             new_balances[tx.receiver] = receiver_balance + tx.amount
-        return new_balances, new_nonces
+        return new_balances, new_nonces, miner_sets

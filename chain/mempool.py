@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from chain.ledger import Ledger
+from chain.miner_set import MINER_SET_KIND, parse_miner_set
 from chain.rules import check_funds, check_integrity, check_nonce, check_registered
 from chain.transaction import SignedTransaction
 
@@ -59,6 +60,7 @@ class Mempool:
                 no certificate.
             StaleNonce, FutureNonce: The nonce is not the sender's pending nonce.
             Overdraft: The balance after all pending transactions is too low.
+            InvalidMinerSet: A ``miner_set`` record breaks its rules.
         """
         ledger = self._ledger
         check_integrity(stx, ledger.chain_id, ledger.verified_signatures)
@@ -66,6 +68,8 @@ class Mempool:
         tx = stx.tx
         check_nonce(stx, self.pending_nonce(tx.sender))
         check_funds(stx, self.pending_balance(tx.sender))
+        if tx.kind == MINER_SET_KIND:
+            parse_miner_set(stx, ledger.genesis, ledger.registry, ledger.height + 2)
         ledger.verified_signatures[stx.tx_hash] = stx.signature
         self._queue.append(stx)
         self._account(stx, +1)

@@ -11,6 +11,7 @@ the simulated :class:`~chain.network.Links` between them and a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -123,7 +124,37 @@ class Chain:
         self._now_ms = 0
         self._rejected: dict[str, int] = {}
         self._committed: list[Block] = []
+        self._keyring: dict[str, Identity] = {v.public_hex: v for v in validators}
         self._engine = consensus.engine(self)
+
+    def enroll(self, identities: Iterable[Identity]) -> None:
+        """Hold the keys of validators a recorded set change may bring in.
+
+        A proof-of-work chain changes its miners when a ``miner_set`` record is
+        committed (:mod:`chain.miner_set`); the chain simulates every miner, so it
+        needs their identities to seal and vote.
+        """
+        for identity in identities:
+            self._keyring[identity.public_hex] = identity
+
+    def _follow_validator_set(self) -> None:
+        """Switch to the validator set in force at the next height, if it changed."""
+        keys = self._ledger.validators_at(self._ledger.height + 1)
+        if keys == tuple(identity.public_hex for identity in self._validators):
+            return
+        missing = [key for key in keys if key not in self._keyring]
+        if missing:
+            raise ValueError(f"no identity enrolled for validator {missing[0][:12]}…")
+        self._validators = tuple(self._keyring[key] for key in keys)
+        self.validator_index = {key: i for i, key in enumerate(keys)}
+        # New nodes, new links: drawn from the genesis hash and the first height.
+        epoch = (self._ledger.height + 1).to_bytes(8, "big")
+        self.links = self._consensus.network.links(
+            len(keys), hashlib.sha256(self.seed + epoch).digest()
+        )
+        on_change = getattr(self._engine, "validators_changed", None)
+        if on_change is not None:
+            on_change()
 
     @property
     def chain_id(self) -> str:
@@ -147,7 +178,7 @@ class Chain:
 
     @property
     def validators(self) -> tuple[Identity, ...]:
-        """Validator identities in genesis order."""
+        """Validator identities in proposer order (genesis order until a miner-set change)."""
         return self._validators
 
     @property
@@ -291,6 +322,7 @@ class Chain:
             certificate.size_bytes if certificate is not None else 0,
         )
         self._committed.append(block)
+        self._follow_validator_set()
 
     def metrics(self) -> dict[str, float | int]:
         """Performance and health counters over the simulated run so far.

@@ -44,6 +44,7 @@ from chain.verify_consensus import (
     rules_from_genesis,
 )
 from chain.verify_layout import LAYOUT_FILE, verify_layout
+from chain.verify_miner_set import miner_sets_of_block
 from chain.verify_protocols import check_protocols
 
 LEDGER_FORMAT = "gridledger-ledger/1"
@@ -350,6 +351,10 @@ def _verify_chain(
             problems.add(f"{where}: merkle_root does not match the listed tx hashes")
         for tx in txs:
             _apply_transaction(tx, chain_id, balances, nonces, problems)
+        # Proof of work: a miner_set record replaces the miners from the next block on.
+        for miners in miner_sets_of_block(txs, rules.consensus, rules.params, where, problems):
+            rules.validators = miners
+            rules.count("miner_set_changes")
         prev_hash, prev_timestamp = row["block_hash"], row["timestamp_ms"]
     for height in txs_by_height:
         problems.add(f"chain {chain_id!r}: transactions reference missing block {height}")

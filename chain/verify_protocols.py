@@ -25,6 +25,7 @@ from chain.verify_base import (
     sha256_hex,
     signature_ok,
 )
+from chain.verify_miner_set import all_miners
 
 IDENTITIES_FILE = "identities.parquet"
 DR_MESSAGES_FILE = "dr_messages.parquet"
@@ -140,6 +141,9 @@ def _check_registry(
     for validator in genesis.get("validators") or []:
         if validator not in by_key:
             problems.add(f"{where} genesis: validator {str(validator)[:12]}… is not registered")
+    for miner in sorted(all_miners(txs)):
+        if miner not in by_key:
+            problems.add(f"{where}: miner {str(miner)[:12]}… of a miner_set is not registered")
     for row in blocks:
         if row["proposer"] not in by_key:
             problems.add(f"{where} block {row['height']}: proposer is not registered")

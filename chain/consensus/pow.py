@@ -23,6 +23,12 @@ For each block:
    transaction-carrying block is not final; otherwise they idle until new
    transactions arrive (keeps day-long runs small).
 
+Miner-set changes (seed 000 Algorithm 1 repeats the selection every period): a
+committed ``miner_set`` record (:mod:`chain.miner_set`) replaces the miners and
+their hash rates from the next block on; the chain switches its validators and
+links and calls :meth:`PowEngine.validators_changed`, and the next race is run by
+the new set. Faulty behaviours stay with the genesis miners' keys.
+
 A miner that also solves before the winner's block reaches it has found a
 competing block: that fork is counted (``fork_races``) and resolved at once in
 favour of the block all miners agreed on. Deeper forks and longest-chain
@@ -115,6 +121,9 @@ class ProofOfWork:
         max_block_tx: Maximum transactions per block.
         faulty_miners: ``{miner index: "veto" | "forge"}``.
         network: Links between miners.
+        miner_set_authority: Public key (64 hex) allowed to record miner-set changes
+            (:mod:`chain.miner_set`), written to the genesis; empty (default): the
+            genesis miners stay.
     """
 
     n_validators: int = 4
@@ -127,6 +136,7 @@ class ProofOfWork:
     max_block_tx: int = 5000
     faulty_miners: Any = ()
     network: Any = field(default_factory=NetworkModel)
+    miner_set_authority: str = ""
 
     name: ClassVar[str] = "pow"
 
@@ -157,6 +167,13 @@ class ProofOfWork:
         faulty = as_behaviours("faulty_miners", self.faulty_miners, self.n_validators, MINER_FAULTS)
         object.__setattr__(self, "faulty_miners", faulty)
         object.__setattr__(self, "network", as_network(self.network))
+        authority = self.miner_set_authority
+        if not isinstance(authority, str) or (
+            authority and (len(authority) != 64 or authority.strip("0123456789abcdef"))
+        ):
+            raise ValueError(
+                f"miner_set_authority must be empty or a 64-hex public key (got {authority!r})"
+            )
 
     @property
     def expected_block_interval_ms(self) -> float:
@@ -170,6 +187,7 @@ class ProofOfWork:
 
     def params(self) -> dict[str, int | str]:
         """Genesis parameters: difficulties, hash function, finality and miners' rates."""
+        authority = self.miner_set_authority
         return {
             "difficulty_bits": self.difficulty_bits,
             "simulated_difficulty_bits": self.simulated_difficulty_bits,
@@ -178,6 +196,7 @@ class ProofOfWork:
             "max_block_tx": self.max_block_tx,
             "n_validators": self.n_validators,
             "hash_rates_hps": ",".join(str(r) for r in self.hash_rates_hps),
+            **({"miner_set_authority": authority} if authority else {}),
         }
 
     def engine(self, host: Host) -> PowEngine:
@@ -198,8 +217,23 @@ class PowEngine:
         self.fork_races = 0
         self.hashes_computed = 0
         self.rates = np.asarray(config.hash_rates_hps, dtype=float)
+        genesis_keys = [identity.public_hex for identity in host.validators]
+        self.faults_by_key = {genesis_keys[i]: b for i, b in config.faulty_miners}
         self.faults = dict(config.faulty_miners)
         self.seed = int.from_bytes(host.seed[:8], "big")
+        self.miner_set_changes = 0
+
+    def validators_changed(self) -> None:
+        """Take the miner set and hash rates in force at the next height."""
+        ledger = self.host.ledger
+        miner_set = ledger.miner_schedule.at(ledger.height + 1)
+        self.rates = np.asarray(miner_set.hash_rates_hps, dtype=float)
+        self.faults = {
+            i: self.faults_by_key[key]
+            for i, key in enumerate(miner_set.miners)
+            if key in self.faults_by_key
+        }
+        self.miner_set_changes += 1
 
     def _active(self) -> bool:
         """Miners work while transactions wait or a non-empty block is not final yet."""
@@ -236,7 +270,7 @@ class PowEngine:
 
     def _round(self, height: int, winner: int, solved_ms: float, times: np.ndarray) -> None:
         config, host = self.config, self.host
-        n = config.n_validators
+        n = len(host.validators)
         stamp = math.ceil(solved_ms)
         stxs = host.mempool.take(config.max_block_tx, stamp - 1)
         draft = host.draft_header(winner, stamp, stxs, difficulty_bits=config.difficulty_bits)
@@ -309,4 +343,5 @@ class PowEngine:
             "expected_block_interval_ms": config.expected_block_interval_ms,
             "blocks_dropped": self.blocks_dropped,
             "fork_races": self.fork_races,
+            "miner_set_changes": self.miner_set_changes,
         }

@@ -55,6 +55,7 @@ class EVSchema:
     pets_departure_h: list[float] = field(default_factory=lambda: [22.0, 32.0])  # to 8 AM next day
     consumption_kwh_per_km: list[float] = field(default_factory=lambda: [0.14, 0.20])  # EPA
     outside_km: list[float] = field(default_factory=lambda: [5.0, 20.0])  # ours
+    speed_kmh: float = 30.0  # ours: urban average driving speed
     reserve_soc: list[float] = field(default_factory=lambda: [0.2, 0.3])  # ours (seed 000 Eq. 13)
     v2g_share: float = 0.0  # ours
     ask_markup: list[float] = field(default_factory=lambda: [0.3, 0.7])  # ours

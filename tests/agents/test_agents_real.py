@@ -119,7 +119,7 @@ def test_pets_schedule_is_plugged_within_8am_to_8am():
 
 def _mixed_spec(**kw):
     return make_spec(
-        population=MIXED,
+        population=kw.pop("population", MIXED),
         counts=MIXED.area_counts(2)[0],
         graph=kw.pop(
             "graph", GRAPH.subgraph([n for n, d in GRAPH.nodes(data=True) if d["area"] == 0]).copy()

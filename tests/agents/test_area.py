@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from agents.population import Population
 from agents.settlement import SettlementBatch
 from agents.tariff import TimeOfUseTariff
 from agents.topology import RadialFeeders, area_buses
+from agents.trips import route
 from chain.keys import Identity
 from market import BUY, SELL
 from tests.agents.helpers import FEED_IN, GRAPH, STEPS_PER_DAY, RecordingMarket, make_spec
@@ -169,25 +171,46 @@ def test_battery_soc_within_bounds_and_consistent(day):
     assert sum(r["discharge"].sum() for r in steps) > 0
 
 
+def _expected_bus(graph, home, work, at_km):
+    """The last bus of the shortest path home -> work whose distance is <= at_km."""
+    path = route(graph, int(home), int(work))
+    cum = np.concatenate([[0.0], np.cumsum([graph[a][b]["length_km"] for a, b in pairwise(path)])])
+    return path[int(np.flatnonzero(cum <= at_km + 1e-9)[-1])]
+
+
 def test_evs_unplugged_exactly_between_departure_and_arrival(day):
     area, _, steps = day
     ev = area.evs
+    graph = area.spec.graph
     assert (ev.depart_step >= 28).all() and (ev.depart_step < 36).all()  # 07:00-09:00
     assert (ev.arrive_step >= 64).all() and (ev.arrive_step < 76).all()  # 16:00-19:00
+    speed_km_per_step = area.spec.population.evs.speed_kmh * 0.25
+    away_steps = ev.arrive_step - ev.depart_step
+    rate = np.maximum(speed_km_per_step, 2 * ev.leg_km / away_steps)
     for step, rec in enumerate(steps):
         away = (ev.depart_step <= step) & (step < ev.arrive_step)
         np.testing.assert_array_equal(rec["ev_plugged"], ~away)
         assert (rec["ev_wh"][away] == 0).all()
-        expected = np.where(away, ev.work_bus, ev.home_bus)
-        assert rec["ev_cells"] == expected.tolist()
+        # Distance from home at the end of the step: out at the speed, back by arrival.
+        k = step - ev.depart_step + 1
+        at_km = np.where(away, np.minimum(ev.leg_km, rate * np.minimum(k, away_steps - k)), 0)
+        expected = [
+            _expected_bus(graph, h, w, d)
+            for h, w, d in zip(ev.home_bus, ev.work_bus, at_km, strict=True)
+        ]
+        assert rec["ev_cells"] == expected
     assert area.vehicles[0].plugged_in == bool(steps[-1]["ev_plugged"][0])
-    # Two legs a day (seed 000 Eq. 4): out in the departure step, back before arrival.
+    # Two legs a day (seed 000 Eq. 4), driven over the steps of the trip.
     driven = np.array([rec["ev_driven"] for rec in steps])
     np.testing.assert_allclose(driven.sum(axis=0), 2 * ev.leg_kwh, rtol=1e-12)
     out = driven[ev.depart_step, np.arange(len(ev.leg_kwh))]
     back = driven[ev.arrive_step - 1, np.arange(len(ev.leg_kwh))]
-    np.testing.assert_array_equal(out, ev.leg_kwh)
-    np.testing.assert_array_equal(back, ev.leg_kwh)
+    first_km = np.minimum(ev.leg_km, rate)
+    np.testing.assert_allclose(out, first_km * ev.leg_kwh / ev.leg_km, rtol=1e-12)
+    np.testing.assert_allclose(back, first_km * ev.leg_kwh / ev.leg_km, rtol=1e-12)
+    # Legs of 5-25 km at 7.5 km per step: longer ones take several steps each way.
+    steps_on_road = (driven > 0).sum(axis=0)
+    np.testing.assert_array_equal(steps_on_road, 2 * np.ceil(ev.leg_km / rate))
     # 10-40 km a day at 0.14-0.20 kWh/km.
     assert ((2 * ev.leg_kwh >= 1.4) & (2 * ev.leg_kwh <= 8.5)).all()
 

@@ -43,6 +43,7 @@ def test_verifier_is_independent_of_the_ledger_implementation() -> None:
         "verify_consensus.py",
         "verify_layout.py",
         "verify_protocols.py",
+        "verify_miner_set.py",
     )
     for name in verifier:
         for line in (CHAIN_DIR / name).read_text(encoding="utf-8").splitlines():
@@ -54,5 +55,6 @@ def test_verifier_is_independent_of_the_ledger_implementation() -> None:
                     "chain.verify_consensus",
                     "chain.verify_layout",
                     "chain.verify_protocols",
+                    "chain.verify_miner_set",
                 )
                 assert module in allowed, (name, line)

@@ -32,6 +32,7 @@ CATALOGUE = [
     ("population.households.wallet_coins=1e13", ["households.wallet_coins", "<="]),
     ("population.evs.charge_power_kw=-7", ["evs.charge_power_kw", ">= 0"]),
     ("population.evs.schedule=random", ["evs.schedule", "commute"]),
+    ("population.evs.speed_kmh=0", ["evs.speed_kmh", "> 0"]),
     ("population.profiles=fancy", ["profiles", "standard"]),
     ("population.miners.ratio=0", ["miners.ratio", "> 0"]),
     ("population.households.commercial_share=2", ["households.commercial_share", "<= 1"]),
