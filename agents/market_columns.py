@@ -170,6 +170,16 @@ def _position(axis: int) -> Builder:
     return build
 
 
+def _household_kind(area: Area, rows: np.ndarray) -> np.ndarray:
+    """Residential 0, commercial 1, industrial 2 (``agents.state.HOUSEHOLD_KINDS``)."""
+    kind = area.households.kind
+    return np.zeros(len(rows)) if kind is None else kind[rows]
+
+
+def _minus_one(area: Area, rows: np.ndarray) -> np.ndarray:
+    return np.full(len(rows), -1.0)
+
+
 # ---------------------------------------------------------------- providers
 def _provider_block_c2(area: Area, rows: OrderRows) -> Parts:
     """Linear cost of each offer block: the marginal cost where the block starts.
@@ -253,6 +263,8 @@ BUILDERS: dict[str, Builder] = {
             area.lmp_coins_per_kwh if area.lmp_coins_per_kwh is not None else area.tariff_now,
         )
     ),
+    # seed 000 §4.2 entity class (market.ev_dr.ENTITY_CLASSES); -1 for EVs and providers
+    "entity_class": _kinds(_household_kind, _minus_one, _minus_one),
     # positions (seed 000): every agent at its bus, an EV where it is
     "x_km": _position(0),
     "y_km": _position(1),

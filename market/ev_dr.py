@@ -22,7 +22,11 @@ restates them and we follow it:
 
 Distances are Euclidean between the extra columns ``x_km``/``y_km``.  The
 entities' load demand before and after trading is reported per order
-(``entity_need_before_wh``/``entity_need_after_wh``) and in the diagnostics.
+(``entity_need_before_wh``/``entity_need_after_wh``) and in the diagnostics; with the
+optional column ``entity_class`` (index into :data:`ENTITY_CLASSES`, -1 for EVs and
+other sellers) also per class of seed 000 §4.2 (``net_load_before_wh_<class>`` /
+``net_load_after_wh_<class>``: need minus excess, i.e. the class's net draw on the
+grid, the load demand of the paper's Figs 5-7).
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ from market.diagnostics import clearing_diagnostics
 from market.greedy import TradeLog, residual_after, take_in_order
 from market.result import ClearingResult
 
+#: Static entity classes of seed 000 §4.2, indexed by the ``entity_class`` column.
+ENTITY_CLASSES = ("residential", "commercial", "industrial")
+
 
 @dataclass(frozen=True)
 class EvDemandResponse:
@@ -50,6 +57,7 @@ class EvDemandResponse:
     name: ClassVar[str] = "ev_dr"
     book_columns: ClassVar[tuple[str, ...]] = (
         "is_ev", "x_km", "y_km", "soc", "capacity_wh", "max_range_km", "soc_max", "threshold_wh",
+        "entity_class",
     )  # fmt: skip
     default_soc_max: float = 1.0
 
@@ -161,9 +169,25 @@ def clear_ev_dr(book: OrderBook, params: EvDemandResponse | None = None) -> Clea
         ev_travel_wh=travel_total,
         n_ev_trades=float(len(trades)),
     )
+    if book.has("entity_class"):
+        diagnostics.update(_net_load_by_class(book, need_before, need_after))
     return ClearingResult(
         trades,
         residual,
         diagnostics,
         order_columns={"entity_need_before_wh": need_before, "entity_need_after_wh": need_after},
     )
+
+
+def _net_load_by_class(
+    book: OrderBook, before_wh: np.ndarray, after_wh: np.ndarray
+) -> dict[str, float]:
+    """Net draw (need minus excess, Wh) of each entity class before and after trading."""
+    sign = np.where(book.side == BUY, 1.0, -1.0)
+    klass = np.asarray(book.extra["entity_class"])
+    out = {}
+    for index, name in enumerate(ENTITY_CLASSES):
+        mine = klass == index
+        out[f"net_load_before_wh_{name}"] = float((sign * before_wh)[mine].sum())
+        out[f"net_load_after_wh_{name}"] = float((sign * after_wh)[mine].sum())
+    return out

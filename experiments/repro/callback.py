@@ -23,7 +23,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-PAPERS = ("ce_sdt", "dual_chain", "load_trading", "pets", "v2g_dr")
+PAPERS = ("ce_sdt", "dual_chain", "load_trading", "pets", "ssg", "v2g_dr")
 log = logging.getLogger(__name__)
 
 
