@@ -26,12 +26,12 @@ from agents.market_feedback import Transfers, feedback_of, transfers_of
 from agents.market_metrics import MarketMetrics
 from agents.market_security import MarketSecurity
 from agents.miners import MinerCandidates, select_miners
-from agents.operator import OPERATOR_KEYS, OperatorStep
+from agents.operator import OperatorStep
 from agents.params import check, is_integer
 from agents.population import Population
-from agents.powerflow import METRIC_KEYS, PowerFlowResult, PowerFlowSummary
+from agents.powerflow import PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
-from agents.profiles import DayProfiles, Site, cloudiness_factors, step_mid_hours
+from agents.profiles import DayProfiles, Site, cloudiness_factors
 from agents.security import RunSecurity
 from agents.settlement import (
     GRID_EXPORT,
@@ -44,6 +44,7 @@ from agents.settlement import (
     payment_micro,
     price_micro,
 )
+from agents.step_metrics import add_to_totals, empty_metrics, step_metrics
 from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses, station_bus
 from chain.keys import Identity
@@ -169,7 +170,7 @@ class GridModel(mesa.Model):
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
         self.metrics: dict[str, float] = {
-            **self._empty_metrics(),
+            **empty_metrics(),
             **dict.fromkeys(self.security.metric_keys(), 0.0),
         }
         self.totals: dict[str, float] = {}
@@ -720,86 +721,13 @@ class GridModel(mesa.Model):
         return payer, payee
 
     def _record(self, step, ctx, decisions, trades, kind, n_tx, rejected, blocks) -> None:
-        """This step's model-level metrics (one row of model.parquet)."""
-        energy = {key: sum(d.energy_kwh[key] for d in decisions) for key in decisions[0].energy_kwh}
-        kwh = trades.quantity_wh / 1000.0
-        sold_by_provider = self.agent_kind[trades.seller] == 3
-        # Renewable producers have no fuel cost.
-        fueled = sold_by_provider & ~self.agent_renewable[trades.seller]
-        per_provider = np.bincount(trades.seller[fueled], weights=kwh[fueled])
-        generation = float(kwh[sold_by_provider].sum())
-        params = self.population.providers
-        self.provider_cost_coins += float(
-            np.sum(
-                params.cost_quadratic_coins_per_kwh2 * per_provider**2
-                + params.cost_linear_coins_per_kwh * per_provider
-            )
+        """This step's model-level metrics (one row of model.parquet) and day totals."""
+        chains = list(self.ledger_layout.chains.values())
+        self.metrics, fuel_cost = step_metrics(
+            self, step, ctx, decisions, trades, kind, n_tx, rejected, blocks, chains
         )
-        p2p = kind <= P2P_CROSS
-        by_kind = {
-            name: float(kwh[kind == code].sum())
-            for name, code in (
-                ("p2p_local_kwh", P2P_LOCAL),
-                ("p2p_cross_kwh", P2P_CROSS),
-                ("grid_import_kwh", GRID_IMPORT),
-                ("grid_export_kwh", GRID_EXPORT),
-            )
-        }
-        supply = (
-            energy["pv_kwh"]
-            + energy["battery_discharge_kwh"]
-            + energy["ev_discharge_kwh"]
-            + generation
-            + by_kind["grid_import_kwh"]
-        )
-        demand = (
-            energy["load_kwh"]
-            + energy["battery_charge_kwh"]
-            + energy["ev_charge_kwh"]
-            + by_kind["grid_export_kwh"]
-        )
-        self.metrics = {
-            "step": step,
-            "hour": float(step_mid_hours(step % (1440 // self.step_minutes), self.step_minutes)),
-            "tariff_coins_per_kwh": ctx.tariff,
-            "feed_in_coins_per_kwh": ctx.feed_in_tariff,
-            **energy,
-            "provider_generation_kwh": generation,
-            **by_kind,
-            "p2p_mean_price_coins_per_kwh": (
-                float(np.average(trades.price[p2p], weights=kwh[p2p]))
-                if p2p.any()
-                else float("nan")
-            ),
-            "energy_balance_error_kwh": supply - demand,
-            "orders": float(sum(d.orders for d in decisions)),
-            "orders_rejected": float(sum(d.orders_rejected for d in decisions)),
-            "trades": float(len(trades)),
-            "transactions_submitted": float(n_tx),
-            "transactions_rejected": float(len(rejected)),
-            "blocks_sealed": float(len(blocks)),
-            "chain_height": float(sum(c.ledger.height for c in self.ledger_layout.chains.values())),
-            "mempool_size": float(sum(len(c.mempool) for c in self.ledger_layout.chains.values())),
-        }
-        for key, value in self.metrics.items():
-            if (
-                key.endswith("_kwh")
-                and not key.endswith("_per_kwh")
-                and key not in ("battery_stored_kwh", "ev_stored_kwh")
-            ):
-                self.totals[key] = self.totals.get(key, 0.0) + value
-        for key in (
-            "orders",
-            "orders_rejected",
-            "trades",
-            "transactions_submitted",
-            "transactions_rejected",
-        ):
-            self.totals[key] = self.totals.get(key, 0.0) + self.metrics[key]
-        self.totals["max_abs_energy_balance_error_kwh"] = max(
-            self.totals.get("max_abs_energy_balance_error_kwh", 0.0),
-            abs(self.metrics["energy_balance_error_kwh"]),
-        )
+        self.provider_cost_coins += fuel_cost
+        add_to_totals(self.totals, self.metrics)
 
     def _record_market(self, decisions, cross_diagnostics, transfers) -> None:
         """The mechanism's diagnostics of this step as ``market_*`` columns of model.parquet."""
@@ -852,49 +780,6 @@ class GridModel(mesa.Model):
             for block in layout.advance_to(now):
                 proposer = block.header.proposer
                 self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
-
-    def _empty_metrics(self) -> dict[str, float]:
-        keys = [
-            "step",
-            "hour",
-            "tariff_coins_per_kwh",
-            "feed_in_coins_per_kwh",
-            "load_kwh",
-            "pv_kwh",
-            "battery_charge_kwh",
-            "battery_discharge_kwh",
-            "battery_loss_kwh",
-            "battery_stored_kwh",
-            "ev_charge_kwh",
-            "ev_discharge_kwh",
-            "ev_drive_kwh",
-            "ev_stored_kwh",
-            "evs_plugged",
-            "household_net_kwh",
-            "provider_generation_kwh",
-            "p2p_local_kwh",
-            "p2p_cross_kwh",
-            "grid_import_kwh",
-            "grid_export_kwh",
-            "p2p_mean_price_coins_per_kwh",
-            "energy_balance_error_kwh",
-            "orders",
-            "orders_rejected",
-            "trades",
-            "transactions_submitted",
-            "transactions_rejected",
-            "blocks_sealed",
-            "chain_height",
-            "mempool_size",
-            *METRIC_KEYS,
-            *OPERATOR_KEYS,
-        ]
-        metrics = dict.fromkeys(keys, 0.0)
-        metrics["step"] = -1
-        metrics["p2p_mean_price_coins_per_kwh"] = float("nan")
-        metrics.update(PowerFlowResult.empty_metrics())
-        metrics.update(dict.fromkeys(OPERATOR_KEYS, float("nan")))
-        return metrics
 
 
 def _local_chain_tag(decision) -> np.ndarray:
