@@ -559,30 +559,23 @@ class Area:
         """
         offset, wallets = self.spec.id_offset, self.wallets
         payer_rows = batch.payer - offset
-        signed = []
-        home = self.spec.chain_id
-        for i, row in enumerate(payer_rows.tolist()):
-            chain_id = batch.chain_id[i] if batch.chain_id is not None else home
-            # One nonce sequence per chain: the wallet's own for the home chain.
-            nonces = wallets.nonce if chain_id == home else self._chain_nonces(chain_id)
-            nonce = int(nonces[row])
-            nonces[row] = nonce + 1
-            tx = Transaction(
-                chain_id=chain_id,
-                sender=self.public_keys[row],
-                receiver=batch.receiver_key[i],
-                amount=int(batch.amount_micro[i]),
-                nonce=nonce,
-                kind=batch.kind[i],
-                payload={
+        signed = self._sign_payments(
+            payer_rows,
+            batch.chain_id,
+            batch.receiver_key,
+            batch.amount_micro,
+            batch.kind,
+            [
+                {
                     "trade_id": int(batch.trade_id[i]),
                     "step": batch.step,
                     "energy_wh": int(batch.energy_wh[i]),
                     "price_micro_per_kwh": int(batch.price_micro[i]),
-                },
-                timestamp_ms=batch.timestamp_ms,
-            )
-            signed.append(sign_transaction(self.identities[row], tx))
+                }
+                for i in range(len(payer_rows))
+            ],
+            batch.timestamp_ms,
+        )
         signed.extend(self._sign_transfers(batch))
         np.subtract.at(wallets.wallet_micro, payer_rows, batch.amount_micro)
         np.add.at(wallets.paid_micro, payer_rows, batch.amount_micro)
@@ -604,24 +597,18 @@ class Area:
         """Sign the market transfers the area's agents pay and book both sides."""
         offset, wallets, market = self.spec.id_offset, self.wallets, self.market_state
         payer_rows = batch.transfer_payer - offset
-        signed = []
-        home = self.spec.chain_id
-        for i, row in enumerate(payer_rows.tolist()):
-            chain_id = batch.transfer_chain_id[i] if batch.transfer_chain_id is not None else home
-            nonces = wallets.nonce if chain_id == home else self._chain_nonces(chain_id)
-            nonce = int(nonces[row])
-            nonces[row] = nonce + 1
-            tx = Transaction(
-                chain_id=chain_id,
-                sender=self.public_keys[row],
-                receiver=batch.transfer_receiver_key[i],
-                amount=int(batch.transfer_amount_micro[i]),
-                nonce=nonce,
-                kind=batch.transfer_kind[i],
-                payload={"transfer_id": int(batch.transfer_id[i]), "step": batch.step},
-                timestamp_ms=batch.timestamp_ms,
-            )
-            signed.append(sign_transaction(self.identities[row], tx))
+        signed = self._sign_payments(
+            payer_rows,
+            batch.transfer_chain_id,
+            batch.transfer_receiver_key,
+            batch.transfer_amount_micro,
+            batch.transfer_kind,
+            [
+                {"transfer_id": int(batch.transfer_id[i]), "step": batch.step}
+                for i in range(len(payer_rows))
+            ],
+            batch.timestamp_ms,
+        )
         for rows, amounts, sign, ledger in (
             (payer_rows, batch.transfer_amount_micro, -1, market.penalty_micro),
             (
@@ -634,6 +621,34 @@ class Area:
             np.add.at(wallets.wallet_micro, rows, sign * amounts)
             np.add.at(wallets.paid_micro if sign < 0 else wallets.received_micro, rows, amounts)
             np.add.at(ledger, rows, amounts)
+        return signed
+
+    def _sign_payments(
+        self, payer_rows, chain_ids, receivers, amounts, kinds, payloads, timestamp_ms
+    ) -> list[SignedTransaction]:
+        """Sign one transaction per payer row, each on its chain with the next nonce.
+
+        ``chain_ids`` is None on a single-chain layout (everything on the home chain).
+        """
+        home = self.spec.chain_id
+        signed = []
+        for i, row in enumerate(payer_rows.tolist()):
+            chain_id = chain_ids[i] if chain_ids is not None else home
+            # One nonce sequence per chain: the wallet's own for the home chain.
+            nonces = self.wallets.nonce if chain_id == home else self._chain_nonces(chain_id)
+            nonce = int(nonces[row])
+            nonces[row] = nonce + 1
+            tx = Transaction(
+                chain_id=chain_id,
+                sender=self.public_keys[row],
+                receiver=receivers[i],
+                amount=int(amounts[i]),
+                nonce=nonce,
+                kind=kinds[i],
+                payload=payloads[i],
+                timestamp_ms=timestamp_ms,
+            )
+            signed.append(sign_transaction(self.identities[row], tx))
         return signed
 
     def _chain_nonces(self, chain_id: str) -> np.ndarray:
