@@ -56,6 +56,7 @@ def test_counts_and_agents_per_kind():
         counts.evs,
         counts.providers,
     ) == (20, 10, 3, 5, 1)
+    area.place_agents()
     by_type = area.world.agents_by_type
     assert len(by_type[Prosumer]) == 20
     assert len(by_type[ElectricVehicle]) == 5
