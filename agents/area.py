@@ -53,7 +53,7 @@ from agents.state import (
 )
 from agents.tariff import TimeOfUseTariff
 from agents.trips import EVRoutes, away_mask, step_trip_km
-from chain.keys import Identity
+from chain.keyring import KeyRing
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
 
@@ -220,11 +220,10 @@ class Area:
         self._cloud_factor = 1.0
         self.lmp_coins_per_kwh: float | None = None
         self.tariff_now = spec.tariff.retail_price(0.0)
-        self.identities = [
-            Identity.derive(spec.run_seed, f"agent/{spec.id_offset + row}")
-            for row in range(self.counts.total)
-        ]
-        self.public_keys = [identity.public_hex for identity in self.identities]
+        # The agents' keys ("agent/<global id>", as Identity.derive) in two byte columns;
+        # ``identities[row]`` signs like an Identity without a key object per agent.
+        self.identities = KeyRing(spec.run_seed, spec.id_offset, self.counts.total)
+        self.public_keys = self.identities.public_hexes
         # Mesa agent objects are views on the state arrays: the per-agent path steps
         # them, the vectorised path needs them only when someone looks (browser view,
         # tests), so there they are created on first access (see place_agents).
