@@ -72,3 +72,9 @@ def test_ring_rejects_bad_arguments(kwargs, error, match):
         KeyRing(**args)
     with pytest.raises(TypeError, match="run_seed"):
         KeyRing("1", 0, 2)  # type: ignore[arg-type]
+
+
+def test_identity_signs_like_openssl_whatever_the_backend():
+    identity = Identity.derive(9, "validator/0")
+    message = b"block header bytes"
+    assert identity.sign(message) == identity._private_key.sign(message)
