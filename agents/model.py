@@ -322,6 +322,7 @@ class GridModel(mesa.Model):
             validator_areas=areas,
             validator_identities=identities,
         )
+        self.clearing_keys = self._clearing_keys()
         self.security = RunSecurity(
             run_seed=self.seed,
             chain_id=chain_id,
@@ -332,11 +333,7 @@ class GridModel(mesa.Model):
             dr_protocol=self.dr_protocol,
             market_name=getattr(self.market, "name", ""),
             market=self.market_security,
-            clearing_keys=[
-                clearing_identity(self.seed, a).public_hex for a in range(self.n_areas)
-            ]
-            if self.netting is not None
-            else [],
+            clearing_keys=self.clearing_keys,
         )
         check(
             single or (self.security.dr is None and not self.security.injector.attackers),
@@ -361,6 +358,12 @@ class GridModel(mesa.Model):
         self.chain.enroll(self._standby_miners.values())
         self._grid_nonces: dict[str, int] = {}
         self.blocks_by_proposer: dict[str, int] = {}
+
+    def _clearing_keys(self) -> list[str]:
+        """Public keys of the areas' clearing accounts (net settlement only)."""
+        if self.netting is None:
+            return []
+        return [clearing_identity(self.seed, a).public_hex for a in range(self.n_areas)]
 
     def _check_settlement(self) -> None:
         """Refuse net settlement where it is not supported (one chain, no DR, no attacks)."""
@@ -737,12 +740,12 @@ class GridModel(mesa.Model):
                 net.deficit_area.tolist(), net.deficit_micro.tolist(), net.deficit_payload,
                 strict=True,
             ):  # fmt: skip
-                clearing_key = clearing_identity(self.seed, a).public_hex
+                receiver = self.clearing_keys[a]
+                chain_id = self.chain.chain_id
                 signed.append(
                     self._grid_signs(
-                        self.chain.chain_id, clearing_key, amount, CLEARING_TRANSFER, payload,
-                        timestamp_ms,
-                    )  # fmt: skip
+                        chain_id, receiver, amount, CLEARING_TRANSFER, payload, timestamp_ms
+                    )
                 )
         signed.sort(key=_chain_order)
         return signed, samples

@@ -151,7 +151,10 @@ def plan_window(
     Args:
         window: ``window``, ``first_step``, ``last_step``, ``first_trade_id`` and
             ``end_trade_id`` of the window, copied into every payload.
-        trade_id, buyer, seller, amount_micro: The window's trades.
+        trade_id: Ids of the window's trades.
+        buyer: Global id of each trade's buyer.
+        seller: Global id of each trade's seller.
+        amount_micro: Each trade's amount in micro-coins.
         agent_area: Area of every global agent id (-1: the grid operator).
         n_areas: Number of station areas.
         grid_key: Public key of the grid operator.

@@ -118,7 +118,9 @@ def _check_window(
         if kind == CLEARING_TRANSFER:
             to_grid = payload["leg"] == 1
             clearing_key, grid_key = (sender, receiver) if to_grid else (receiver, sender)
-            clearing[clearing_key] = clearing.get(clearing_key, 0) + (-amount if to_grid else amount)
+            clearing[clearing_key] = clearing.get(clearing_key, 0) + (
+                -amount if to_grid else amount
+            )
             grid_net += amount if to_grid else -amount
             _same_key(GRID_OPERATOR, grid_key, keys, where, problems)
             continue
@@ -133,9 +135,9 @@ def _check_window(
         clearing[clearing_key] = clearing.get(clearing_key, 0) + (amount if paying else -amount)
         leg_hash[agent] = row["tx_hash"]
         trades_of = own.get(agent, [])
-        if payload.get("n_trades") != len(trades_of) or payload.get(
-            "trades_sha256"
-        ) != _commitment(trades_of):
+        if payload.get("n_trades") != len(trades_of) or payload.get("trades_sha256") != _commitment(
+            trades_of
+        ):
             problems.add(f"{where}: agent {agent}'s commitment does not match its trades")
     for agent in sorted(set(expected) | set(moved)):
         if agent == GRID_OPERATOR:

@@ -94,11 +94,12 @@ def test_tampered_amount_fails(runs, tmp_path) -> None:
 def test_tampered_energy_and_link_fail(runs, tmp_path) -> None:
     def edit(df):
         df.loc[3, "quantity_wh"] += 10
-        df.loc[7, "tx_hash"] = df.loc[8, "tx_hash"] if df.loc[8, "buyer"] != df.loc[7, "buyer"] else ""
+        df.loc[7, "tx_hash"] = "0" * 64
 
     report = verify_run(_tampered(runs["net"][0], tmp_path, edit))
     assert not report.ok
     assert any("trade 3: amount_micro" in p for p in report.problems)
+    assert any("trade 7: tx_hash does not name" in p for p in report.problems)
 
 
 def test_hand_sized_run_three_households_two_steps(tmp_path) -> None:
@@ -130,3 +131,23 @@ def test_ray_matches_local_in_net_mode(ray_session, runs, tmp_path) -> None:
         make_config(*BASE, *NET, "runtime=ray", "runtime.num_workers=2"), tmp_path
     )
     assert ray_run["ledger_head"] == local["ledger_head"]
+
+
+def test_resume_mid_window_matches_uninterrupted(tmp_path, monkeypatch) -> None:
+    from tests.experiments.test_checkpoint import Interrupted, interrupt_after
+
+    base = ("time.steps=8", "population.size=24", "output.progress=false", "settlement.mode=net")
+    net = (*base, "settlement.period_steps=4")
+    straight = run_simulation(make_config(*net), tmp_path / "straight")
+    run_dir = tmp_path / "resumed"
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, 5)
+        with pytest.raises(Interrupted):
+            run_simulation(make_config(*net, "checkpoint.every_steps=3"), run_dir)
+    resumed = run_simulation(make_config(*net, "checkpoint.every_steps=3", "resume=true"), run_dir)
+    assert resumed["ledger_head"] == straight["ledger_head"]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "straight" / "trades.parquet"),
+        pd.read_parquet(run_dir / "trades.parquet"),
+    )
+    assert verify_run(run_dir).ok
