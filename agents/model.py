@@ -735,20 +735,29 @@ class GridModel(mesa.Model):
                     timestamp_ms,
                 )
             )
-        if net is not None:  # leg 2: the grid operator covers the areas' deficits
-            for a, amount, payload in zip(
-                net.deficit_area.tolist(), net.deficit_micro.tolist(), net.deficit_payload,
-                strict=True,
-            ):  # fmt: skip
-                receiver = self.clearing_keys[a]
-                chain_id = self.chain.chain_id
-                signed.append(
-                    self._grid_signs(
-                        chain_id, receiver, amount, CLEARING_TRANSFER, payload, timestamp_ms
-                    )
-                )
+        if net is not None:
+            signed.extend(self._grid_covers_deficits(net, timestamp_ms))
         signed.sort(key=_chain_order)
         return signed, samples
+
+    def _grid_covers_deficits(self, net, timestamp_ms: int) -> list:
+        """Net settlement leg 2: the grid operator pays each area's clearing deficit."""
+        return [
+            self._grid_signs(
+                self.chain.chain_id,
+                self.clearing_keys[a],
+                amount,
+                CLEARING_TRANSFER,
+                payload,
+                timestamp_ms,
+            )
+            for a, amount, payload in zip(
+                net.deficit_area.tolist(),
+                net.deficit_micro.tolist(),
+                net.deficit_payload,
+                strict=True,
+            )
+        ]
 
     def _grid_signs(self, chain_id, receiver, amount, kind, payload, timestamp_ms):
         """A payment of the grid operator, signed on the driver (one nonce per chain)."""
