@@ -14,8 +14,12 @@ that pair trades.  Bids fall and asks rise along the axis, so the trading
 condition ``bid >= ask`` holds on a prefix of the segments: the first failing
 segment ends the matching.  Its start is found first by a binary search over
 the start energies of each side, so only the matched prefix is merged.  The
-merge uses two ``searchsorted`` calls instead of a sort, so the cost is
-dominated by the two price sorts, O(n log n).
+merge is a stable sort of the two already sorted breakpoint lists (a single
+linear merge step), so the cost is dominated by the two price sorts,
+O(n log n).  Only the orders that can reach the matched prefix are sorted:
+:func:`market.crossing.crossing_candidates` drops, from a price histogram,
+bids and asks that can never cross (on a book where half the orders trade,
+half of each side).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 
 from market.book import BUY, SELL, OrderBook
 from market.context import MarketContext
+from market.crossing import crossing_candidates
 from market.diagnostics import clearing_diagnostics
 from market.pricing import check_price_rule, pair_prices
 from market.priority import ask_priority, bid_priority
@@ -67,9 +72,8 @@ class _SortedSide:
     limit_price: np.ndarray  # float64
 
 
-def _sorted_side(book: OrderBook, side: int) -> _SortedSide:
-    """Rank the positive-quantity orders of ``side`` by price priority (ties by row)."""
-    rows = np.flatnonzero((book.side == side) & (book.quantity_wh > 0))
+def _sorted_side(book: OrderBook, side: int, rows: np.ndarray) -> _SortedSide:
+    """Rank the orders ``rows`` (ascending, all of ``side``) by price priority (ties by row)."""
     prices = book.limit_price[rows]
     order = bid_priority(prices) if side == BUY else ask_priority(prices)
     rows = rows[order]
@@ -128,39 +132,51 @@ def _matched_volume(buys: _SortedSide, sells: _SortedSide) -> int:
     )
 
 
+def _traded_counts(buys: _SortedSide, sells: _SortedSide, matched_wh: int) -> tuple[int, int]:
+    """Number of buy and of sell orders (by rank) that start below ``matched_wh`` and so trade."""
+    # Rank j starts below the volume iff the running total before it is below it.
+    nb = int(np.searchsorted(buys.cumulative_wh, matched_wh, side="left")) + 1
+    ns = int(np.searchsorted(sells.cumulative_wh, matched_wh, side="left")) + 1
+    return min(nb, buys.rows.shape[0]), min(ns, sells.rows.shape[0])
+
+
 def _walk_segments(
-    buys: _SortedSide, sells: _SortedSide, matched_wh: int
+    buys: _SortedSide, sells: _SortedSide, matched_wh: int, nb: int, ns: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (buyer rank, seller rank, quantity_wh) of the pairs trading ``matched_wh`` Wh."""
-    # Only orders starting below the matched volume take part; their
-    # breakpoints are clipped to it, so both lists end exactly there.
-    nb = int(np.searchsorted(buys.cumulative_wh - buys.quantity_wh, matched_wh, side="left"))
-    ns = int(np.searchsorted(sells.cumulative_wh - sells.quantity_wh, matched_wh, side="left"))
-    cb = np.minimum(buys.cumulative_wh[:nb], matched_wh)
-    cs = np.minimum(sells.cumulative_wh[:ns], matched_wh)
-    # Seller active where buyer j's quantity ends, and buyer active where
-    # seller i's ends (a tie is assigned to the buyer breakpoint; the seller
-    # breakpoint at the same energy then spans zero Wh and is dropped below).
-    seller_at_buy_end = np.searchsorted(cs, cb, side="left")
-    buyer_at_sell_end = np.searchsorted(cb, cs, side="right")
-    # Position of each breakpoint in the merged, non-decreasing sequence.
-    pos_b = np.arange(nb, dtype=np.int64) + seller_at_buy_end
-    pos_s = np.arange(ns, dtype=np.int64) + buyer_at_sell_end
-    end = np.empty(nb + ns, dtype=np.int64)
-    buyer_rank = np.empty(nb + ns, dtype=np.int64)
+    """Return (buyer rank, seller rank, quantity_wh) of the pairs trading ``matched_wh`` Wh.
+
+    ``nb`` and ``ns`` are the numbers of trading orders of each side (see
+    :func:`_traded_counts`); their breakpoints (running totals) are clipped
+    to ``matched_wh`` (only the last one of a side can exceed it), so both
+    lists end exactly there.
+    """
+    # Merge the breakpoints, tagged in the lowest bit (buyer 0, seller 1): the
+    # stable sort of two sorted runs is one merge step.  At equal energy the
+    # buyer's breakpoint comes first; the seller's then spans zero Wh and is
+    # dropped below.  Energies stay below 2**62, so doubling cannot overflow.
+    tagged = np.empty(nb + ns, dtype=np.int64)
+    np.left_shift(buys.cumulative_wh[:nb], 1, out=tagged[:nb])
+    np.left_shift(sells.cumulative_wh[:ns], 1, out=tagged[nb:])
+    tagged[nb:] |= 1
+    tagged[nb - 1] = matched_wh << 1
+    tagged[-1] = (matched_wh << 1) | 1
+    tagged.sort(kind="stable")
+    is_seller = tagged & 1
+    tagged >>= 1  # now the energy at which each breakpoint ends its segment
+    # Each breakpoint ends the segment of the buyer and of the seller active
+    # there: the numbers of buyer and of seller breakpoints before it.
     seller_rank = np.empty(nb + ns, dtype=np.int64)
-    end[pos_b], end[pos_s] = cb, cs
-    buyer_rank[pos_b], buyer_rank[pos_s] = np.arange(nb), buyer_at_sell_end
-    seller_rank[pos_b], seller_rank[pos_s] = seller_at_buy_end, np.arange(ns)
-    quantity = np.diff(end, prepend=0)
+    seller_rank[0] = 0
+    np.cumsum(is_seller[:-1], out=seller_rank[1:])
+    buyer_rank = np.arange(nb + ns, dtype=np.int64)
+    buyer_rank -= seller_rank
+    quantity = np.empty(nb + ns, dtype=np.int64)
+    quantity[0] = tagged[0]
+    np.subtract(tagged[1:], tagged[:-1], out=quantity[1:])
+    if quantity.all():
+        return buyer_rank, seller_rank, quantity
     keep = quantity > 0
     return buyer_rank[keep], seller_rank[keep], quantity[keep]
-
-
-def _traded_per_rank(side: _SortedSide, matched_wh: int) -> np.ndarray:
-    """Quantity each order of ``side`` trades when the first ``matched_wh`` Wh are matched."""
-    upto = np.minimum(side.cumulative_wh, matched_wh)
-    return upto - np.minimum(side.cumulative_wh - side.quantity_wh, matched_wh)
 
 
 @dataclass(frozen=True)
@@ -171,17 +187,57 @@ class SortedMatch:
         buyer_order: int64 book rows of the buy orders, one per pair, walk order.
         seller_order: int64 book rows of the sell orders, one per pair.
         quantity_wh: int64 energy of each pair, ``> 0``.
-        bid: float64 buyer limit of each pair (non-increasing along the walk).
-        ask: float64 seller limit of each pair (non-decreasing along the walk).
         residual_wh: int64 unmatched quantity of every order of the book.
+        buyer_rank: int64 rank of each pair's buyer in bid priority.
+        seller_rank: int64 rank of each pair's seller in ask priority.
+        bid_by_rank: float64 buyers' limits in bid priority (at least up to
+            the last traded rank).
+        ask_by_rank: float64 sellers' limits in ask priority.
     """
 
     buyer_order: np.ndarray
     seller_order: np.ndarray
     quantity_wh: np.ndarray
-    bid: np.ndarray
-    ask: np.ndarray
     residual_wh: np.ndarray
+    buyer_rank: np.ndarray
+    seller_rank: np.ndarray
+    bid_by_rank: np.ndarray
+    ask_by_rank: np.ndarray
+
+    @property
+    def bid(self) -> np.ndarray:
+        """float64 buyer limit of each pair (non-increasing along the walk)."""
+        return self.bid_by_rank[self.buyer_rank]
+
+    @property
+    def ask(self) -> np.ndarray:
+        """float64 seller limit of each pair (non-decreasing along the walk)."""
+        return self.ask_by_rank[self.seller_rank]
+
+    @property
+    def marginal_bid(self) -> float:
+        """Buyer limit of the last pair (the lowest matched bid); 0 without pairs."""
+        return float(self.bid_by_rank[self.buyer_rank[-1]]) if self.buyer_rank.size else 0.0
+
+    @property
+    def marginal_ask(self) -> float:
+        """Seller limit of the last pair (the highest matched ask); 0 without pairs."""
+        return float(self.ask_by_rank[self.seller_rank[-1]]) if self.seller_rank.size else 0.0
+
+    def trades(self, book: OrderBook, price: np.ndarray) -> Trades:
+        """Return the pairs as trades of ``book`` at ``price`` (float64, one per pair)."""
+        if self.quantity_wh.shape[0] == 0:
+            return Trades.empty()
+        return Trades._trusted(
+            buyer=book.agent[self.buyer_order],
+            seller=book.agent[self.seller_order],
+            buyer_order=self.buyer_order,
+            seller_order=self.seller_order,
+            buyer_area=book.area[self.buyer_order],
+            seller_area=book.area[self.seller_order],
+            quantity_wh=self.quantity_wh,
+            price=price,
+        )
 
 
 def match_sorted(book: OrderBook) -> SortedMatch:
@@ -196,24 +252,32 @@ def match_sorted(book: OrderBook) -> SortedMatch:
     Raises:
         ValueError: For a side total ``>= 2**62`` Wh.
     """
-    buys, sells = _sorted_side(book, BUY), _sorted_side(book, SELL)
+    buy_rows, sell_rows = crossing_candidates(book)
+    buys, sells = _sorted_side(book, BUY, buy_rows), _sorted_side(book, SELL, sell_rows)
     residual = book.quantity_wh.copy()
-    empty = np.zeros(0, dtype=np.int64)
-    if buys.rows.shape[0] == 0 or sells.rows.shape[0] == 0:
-        return SortedMatch(empty, empty, empty, empty.astype(float), empty.astype(float), residual)
-    matched_wh = _matched_volume(buys, sells)
+    matched_wh = 0
+    if buys.rows.shape[0] and sells.rows.shape[0]:
+        matched_wh = _matched_volume(buys, sells)
     if matched_wh == 0:
-        return SortedMatch(empty, empty, empty, empty.astype(float), empty.astype(float), residual)
-    buyer_rank, seller_rank, quantity = _walk_segments(buys, sells, matched_wh)
-    residual[buys.rows] -= _traded_per_rank(buys, matched_wh)
-    residual[sells.rows] -= _traded_per_rank(sells, matched_wh)
+        empty = np.zeros(0, dtype=np.int64)
+        return SortedMatch(
+            empty, empty, empty, residual, empty, empty, buys.limit_price, sells.limit_price
+        )
+    nb, ns = _traded_counts(buys, sells, matched_wh)
+    buyer_rank, seller_rank, quantity = _walk_segments(buys, sells, matched_wh, nb, ns)
+    for side, n in ((buys, nb), (sells, ns)):
+        # Every trading order but the last of its side trades its full quantity.
+        residual[side.rows[:n]] = 0
+        residual[side.rows[n - 1]] = max(int(side.cumulative_wh[n - 1]) - matched_wh, 0)
     return SortedMatch(
         buyer_order=buys.rows[buyer_rank],
         seller_order=sells.rows[seller_rank],
         quantity_wh=quantity,
-        bid=buys.limit_price[buyer_rank],
-        ask=sells.limit_price[seller_rank],
         residual_wh=residual,
+        buyer_rank=buyer_rank,
+        seller_rank=seller_rank,
+        bid_by_rank=buys.limit_price,
+        ask_by_rank=sells.limit_price,
     )
 
 
@@ -240,17 +304,5 @@ def clear_sorted_pairing(book: OrderBook, price_rule: str = "midpoint") -> Clear
     """
     check_price_rule(price_rule)
     match = match_sorted(book)
-    if match.quantity_wh.shape[0] == 0:
-        trades = Trades.empty()
-    else:
-        trades = Trades._trusted(
-            buyer=book.agent[match.buyer_order],
-            seller=book.agent[match.seller_order],
-            buyer_order=match.buyer_order,
-            seller_order=match.seller_order,
-            buyer_area=book.area[match.buyer_order],
-            seller_area=book.area[match.seller_order],
-            quantity_wh=match.quantity_wh,
-            price=pair_prices(match.bid, match.ask, price_rule),
-        )
+    trades = match.trades(book, pair_prices(match.bid, match.ask, price_rule))
     return ClearingResult(trades, match.residual_wh, clearing_diagnostics(book, trades))
