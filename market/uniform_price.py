@@ -30,7 +30,8 @@ from market.book import OrderBook
 from market.context import MarketContext
 from market.diagnostics import clearing_diagnostics
 from market.result import ClearingResult
-from market.sorted_pairing import clear_sorted_pairing, match_sorted
+from market.sorted_pairing import clear_sorted_pairing
+from market.sorted_walk import match_sorted
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def clear_uniform_price(book: OrderBook, k: float = 0.5) -> ClearingResult:
     bid_m, ask_m = match.marginal_bid, match.marginal_ask
     # min/max keep the price inside [ask_m, bid_m] despite rounding.
     price = min(max(ask_m + k * (bid_m - ask_m), ask_m), bid_m) if n else 0.0
-    trades = match.trades(book, np.full(n, price))
+    trades = match.trades(np.full(n, price))
     diagnostics = clearing_diagnostics(book, trades)
     diagnostics.update(clearing_price=price, marginal_bid=bid_m, marginal_ask=ask_m)
-    return ClearingResult(trades, match.residual_wh, diagnostics)
+    return ClearingResult._trusted(trades, match.residual_wh, diagnostics)
