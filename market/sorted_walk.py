@@ -22,9 +22,11 @@ bids and asks that can never cross.
 
 Memory access.  Columns of the book are read at the candidate rows in
 ascending row order (sequential), then permuted into priority order within
-the much smaller candidate arrays; per-pair columns are expanded from the
-per-rank ones with the non-decreasing pair ranks.  On a million-order book
-this avoids most cache misses of gathering straight from the book.
+the much smaller candidate arrays; per-pair columns repeat the per-order ones
+(``np.repeat``), since an order's pairs are consecutive in the walk.  On a
+million-order book this avoids most cache misses of gathering straight from
+the book, and most fresh memory, whose page faults cost more than the
+arithmetic.
 """
 
 from __future__ import annotations
@@ -132,17 +134,24 @@ def _matched_volume(buys: _SortedSide, sells: _SortedSide) -> int:
 def _walk_segments(
     buys: _SortedSide, sells: _SortedSide, matched_wh: int, nb: int, ns: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (buyer rank, seller rank, quantity_wh) of the pairs trading ``matched_wh`` Wh.
+    """Return the pairs trading ``matched_wh`` Wh, in walk order.
 
     ``nb`` and ``ns`` are the numbers of trading orders of each side, those
     starting below ``matched_wh``; their breakpoints (running totals) are
     clipped to ``matched_wh`` (only the last one of a side can exceed it), so
     both lists end exactly there.
+
+    Returns:
+        The number of pairs of each of the ``nb`` trading buyers (by rank),
+        the same for the ``ns`` sellers, and the int64 quantity of each pair.
+        A buyer's (seller's) pairs are consecutive in walk order.
     """
     # Merge the breakpoints, tagged in the lowest bit (buyer 0, seller 1): the
     # stable sort of two sorted runs is one merge step.  At equal energy the
     # buyer's breakpoint comes first; the seller's then spans zero Wh and is
     # dropped below.  Energies stay below 2**62, so doubling cannot overflow.
+    # (Arrays are reused in place: on a large book fresh pages cost more than
+    # the arithmetic.)
     tagged = np.empty(nb + ns, dtype=np.int64)
     np.left_shift(buys.cumulative_wh[:nb], 1, out=tagged[:nb])
     np.left_shift(sells.cumulative_wh[:ns], 1, out=tagged[nb:])
@@ -150,23 +159,31 @@ def _walk_segments(
     tagged[nb - 1] = matched_wh << 1
     tagged[-1] = (matched_wh << 1) | 1
     tagged.sort(kind="stable")
-    # Each breakpoint ends the segment of the buyer and of the seller active
-    # there: the numbers of buyer and of seller breakpoints before it.
-    # (Computed in place: on a large book fresh pages cost more than the arithmetic.)
-    seller_rank = np.empty(nb + ns, dtype=np.int64)
-    seller_rank[0] = 0
-    np.bitwise_and(tagged[:-1], 1, out=seller_rank[1:])
-    np.cumsum(seller_rank[1:], out=seller_rank[1:])
-    buyer_rank = np.arange(nb + ns, dtype=np.int64)
-    buyer_rank -= seller_rank
-    tagged >>= 1  # now the energy at which each breakpoint ends its segment
     quantity = np.empty(nb + ns, dtype=np.int64)
+    is_seller = np.bitwise_and(tagged, 1, out=quantity).astype(bool)
+    tagged >>= 1  # now the energy at which each breakpoint ends its segment
     quantity[0] = tagged[0]
     np.subtract(tagged[1:], tagged[:-1], out=quantity[1:])
+    # Each breakpoint ends one pair: the last of its buyer's (seller's) pairs.
     if quantity.all():
-        return buyer_rank, seller_rank, quantity
-    keep = quantity > 0
-    return buyer_rank[keep], seller_rank[keep], quantity[keep]
+        buyer_last = np.flatnonzero(~is_seller)
+        seller_last = np.flatnonzero(is_seller)
+    else:
+        # A dropped seller breakpoint shares the pair of the buyer breakpoint
+        # just before it, at the same energy.
+        keep = quantity > 0
+        pair = np.cumsum(keep) - 1
+        buyer_last, seller_last = pair[~is_seller], pair[is_seller]
+        quantity = quantity[keep]
+    return _pairs_per_order(buyer_last), _pairs_per_order(seller_last), quantity
+
+
+def _pairs_per_order(last_pair: np.ndarray) -> np.ndarray:
+    """Number of pairs of each order from the (increasing) index of its last pair."""
+    pairs = np.empty_like(last_pair)
+    pairs[0] = last_pair[0] + 1
+    np.subtract(last_pair[1:], last_pair[:-1], out=pairs[1:])
+    return pairs
 
 
 @dataclass(frozen=True)
@@ -182,8 +199,9 @@ class SortedMatch:
         seller_area: int32 area of each pair's sell order.
         quantity_wh: int64 energy of each pair, ``> 0``.
         residual_wh: int64 unmatched quantity of every order of the book.
-        buyer_rank: int64 rank of each pair's buyer in bid priority.
-        seller_rank: int64 rank of each pair's seller in ask priority.
+        buyer_pairs: int64 number of pairs of each trading buyer, in bid
+            priority (a buyer's pairs are consecutive).
+        seller_pairs: int64 number of pairs of each trading seller, in ask priority.
         bid_by_rank: float64 limits of the candidate buyers in bid priority.
         ask_by_rank: float64 limits of the candidate sellers in ask priority.
     """
@@ -196,30 +214,32 @@ class SortedMatch:
     seller_area: np.ndarray
     quantity_wh: np.ndarray
     residual_wh: np.ndarray
-    buyer_rank: np.ndarray
-    seller_rank: np.ndarray
+    buyer_pairs: np.ndarray
+    seller_pairs: np.ndarray
     bid_by_rank: np.ndarray
     ask_by_rank: np.ndarray
 
     @property
     def bid(self) -> np.ndarray:
         """float64 buyer limit of each pair (non-increasing along the walk)."""
-        return self.bid_by_rank[self.buyer_rank]
+        return np.repeat(self.bid_by_rank[: self.buyer_pairs.shape[0]], self.buyer_pairs)
 
     @property
     def ask(self) -> np.ndarray:
         """float64 seller limit of each pair (non-decreasing along the walk)."""
-        return self.ask_by_rank[self.seller_rank]
+        return np.repeat(self.ask_by_rank[: self.seller_pairs.shape[0]], self.seller_pairs)
 
     @property
     def marginal_bid(self) -> float:
         """Buyer limit of the last pair (the lowest matched bid); 0 without pairs."""
-        return float(self.bid_by_rank[self.buyer_rank[-1]]) if self.buyer_rank.size else 0.0
+        n = self.buyer_pairs.shape[0]
+        return float(self.bid_by_rank[n - 1]) if n else 0.0
 
     @property
     def marginal_ask(self) -> float:
         """Seller limit of the last pair (the highest matched ask); 0 without pairs."""
-        return float(self.ask_by_rank[self.seller_rank[-1]]) if self.seller_rank.size else 0.0
+        n = self.seller_pairs.shape[0]
+        return float(self.ask_by_rank[n - 1]) if n else 0.0
 
     def trades(self, price: np.ndarray) -> Trades:
         """Return the pairs as trades at ``price`` (float64 coins/kWh, one per pair)."""
@@ -269,22 +289,22 @@ def match_sorted(book: OrderBook) -> SortedMatch:
             sells.limit_price,
         )
     nb, ns = _count_below(buys, matched_wh), _count_below(sells, matched_wh)
-    buyer_rank, seller_rank, quantity = _walk_segments(buys, sells, matched_wh, nb, ns)
+    buyer_pairs, seller_pairs, quantity = _walk_segments(buys, sells, matched_wh, nb, ns)
     for side, n in ((buys, nb), (sells, ns)):
         # Every trading order but the last of its side trades its full quantity.
         residual[side.rows[:n]] = 0
         residual[side.rows[n - 1]] = int(side.cumulative_wh[n - 1]) - matched_wh
     return SortedMatch(
-        buyer_order=buys.rows[buyer_rank],
-        seller_order=sells.rows[seller_rank],
-        buyer=buys.first_ranks(book.agent, nb)[buyer_rank],
-        seller=sells.first_ranks(book.agent, ns)[seller_rank],
-        buyer_area=buys.first_ranks(book.area, nb)[buyer_rank],
-        seller_area=sells.first_ranks(book.area, ns)[seller_rank],
+        buyer_order=np.repeat(buys.rows[:nb], buyer_pairs),
+        seller_order=np.repeat(sells.rows[:ns], seller_pairs),
+        buyer=np.repeat(buys.first_ranks(book.agent, nb), buyer_pairs),
+        seller=np.repeat(sells.first_ranks(book.agent, ns), seller_pairs),
+        buyer_area=np.repeat(buys.first_ranks(book.area, nb), buyer_pairs),
+        seller_area=np.repeat(sells.first_ranks(book.area, ns), seller_pairs),
         quantity_wh=quantity,
         residual_wh=residual,
-        buyer_rank=buyer_rank,
-        seller_rank=seller_rank,
+        buyer_pairs=buyer_pairs,
+        seller_pairs=seller_pairs,
         bid_by_rank=buys.limit_price,
         ask_by_rank=sells.limit_price,
     )

@@ -56,6 +56,8 @@ def _random_book(seed: int, n: int, kind: str) -> OrderBook:
         price[rng.integers(0, n, 5)] = -1e9
     elif kind == "signed":
         price = rng.normal(0.0, 1.0, n)
+    elif kind == "equal_quantities":  # breakpoints of both sides coincide often
+        quantity = rng.choice([1_000, 2_000], n)
     elif kind == "huge_quantities":  # side totals above 2**53 Wh: not pruned
         quantity = rng.integers(1, 2**46, n)
     elif kind == "disjoint":  # every bid below every ask: nothing trades
@@ -78,6 +80,7 @@ KINDS = [
     "zero_quantities",
     "outliers",
     "signed",
+    "equal_quantities",
     "huge_quantities",
     "disjoint",
     "all_cross",
