@@ -29,6 +29,7 @@ from market.priority import price_sort_key
 
 _HIST_BITS = 14
 _MIN_ORDERS = 8192  # below this the histogram costs more than it saves
+_CHUNK = 1 << 16  # orders per pass of the histogram
 _EXACT_FLOAT_WH = float(2**53)  # float64 sums of whole Wh are exact below this
 
 
@@ -65,18 +66,27 @@ def _pruned_candidates(book: OrderBook) -> tuple[np.ndarray, np.ndarray] | None:
     Returns ``None`` for a book with one price or a side total of ``2**53``
     Wh or more.
     """
-    slot = price_sort_key(book.limit_price)  # ascending in the price
-    low = slot.min()
-    span_bits = int(slot.max() - low).bit_length()
+    prices, quantity = book.limit_price, book.quantity_wh
+    low, high = price_sort_key(np.array([prices.min(), prices.max()]))
+    span_bits = int(high - low).bit_length()
     if span_bits == 0:
         return None
-    # Bucket of every order (monotone in the price), sells shifted past the buys.
+    shift = np.uint64(max(span_bits - _HIST_BITS, 0))
     n_buckets = 1 << _HIST_BITS
-    slot -= low
-    slot >>= np.uint64(max(span_bits - _HIST_BITS, 0))
-    slot = slot.view(np.int64)
-    slot += (book.side == SELL).astype(np.int64) << _HIST_BITS
-    histogram = np.bincount(slot, weights=book.quantity_wh, minlength=2 * n_buckets)
+    # Bucket of every order (monotone in the price), sells shifted past the
+    # buys, and one weighted histogram of both.  Chunks keep the temporaries
+    # in cache: on a large book fresh pages cost more than the arithmetic.
+    slot = np.empty(len(book), dtype=np.uint16)
+    is_sell = (book.side == SELL).view(np.uint8)
+    histogram = np.zeros(2 * n_buckets)
+    for start in range(0, len(book), _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        key = price_sort_key(prices[chunk])
+        key -= low
+        key >>= shift  # < 2**_HIST_BITS
+        np.copyto(slot[chunk], key, casting="unsafe")
+        slot[chunk] += np.left_shift(is_sell[chunk], _HIST_BITS, dtype=np.uint16)
+        histogram += np.bincount(slot[chunk], weights=quantity[chunk], minlength=2 * n_buckets)
     demand, supply = histogram[:n_buckets], histogram[n_buckets:]
     supply_at_or_below = np.cumsum(supply)
     demand_at_or_above = np.cumsum(demand[::-1])[::-1]
@@ -90,8 +100,11 @@ def _pruned_candidates(book: OrderBook) -> tuple[np.ndarray, np.ndarray] | None:
             supply_below < demand_at_or_above,  # asks: true on a bottom run of buckets
         )
     )
-    candidate = may_cross[slot]
-    candidate &= book.quantity_wh > 0
+    candidate = np.empty(len(book), dtype=bool)
+    for start in range(0, len(book), _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        candidate[chunk] = may_cross[slot[chunk]]
+    candidate &= quantity > 0
     is_buy = book.side == BUY
     # Two passes over masks are much cheaper than splitting the rows by side.
     return np.flatnonzero(candidate & is_buy), np.flatnonzero(candidate & ~is_buy)

@@ -290,21 +290,31 @@ def match_sorted(book: OrderBook) -> SortedMatch:
         )
     nb, ns = _count_below(buys, matched_wh), _count_below(sells, matched_wh)
     buyer_pairs, seller_pairs, quantity = _walk_segments(buys, sells, matched_wh, nb, ns)
+    per_order = []  # (rows, agent, area) of the trading orders of each side, by rank
     for side, n in ((buys, nb), (sells, ns)):
         # Every trading order but the last of its side trades its full quantity.
         residual[side.rows[:n]] = 0
         residual[side.rows[n - 1]] = int(side.cumulative_wh[n - 1]) - matched_wh
+        per_order.append(
+            (side.rows[:n].copy(), side.first_ranks(book.agent, n), side.first_ranks(book.area, n))
+        )
+    bid_by_rank, ask_by_rank = buys.limit_price, sells.limit_price
+    # Release the sorted sides before the per-pair columns are allocated, so
+    # that those reuse their memory instead of touching fresh pages.
+    del buys, sells, buy_rows, sell_rows
+    (buyer_rows, buyer_agent, buyer_area), (seller_rows, seller_agent, seller_area) = per_order
+    del per_order
     return SortedMatch(
-        buyer_order=np.repeat(buys.rows[:nb], buyer_pairs),
-        seller_order=np.repeat(sells.rows[:ns], seller_pairs),
-        buyer=np.repeat(buys.first_ranks(book.agent, nb), buyer_pairs),
-        seller=np.repeat(sells.first_ranks(book.agent, ns), seller_pairs),
-        buyer_area=np.repeat(buys.first_ranks(book.area, nb), buyer_pairs),
-        seller_area=np.repeat(sells.first_ranks(book.area, ns), seller_pairs),
+        buyer_order=np.repeat(buyer_rows, buyer_pairs),
+        seller_order=np.repeat(seller_rows, seller_pairs),
+        buyer=np.repeat(buyer_agent, buyer_pairs),
+        seller=np.repeat(seller_agent, seller_pairs),
+        buyer_area=np.repeat(buyer_area, buyer_pairs),
+        seller_area=np.repeat(seller_area, seller_pairs),
         quantity_wh=quantity,
         residual_wh=residual,
         buyer_pairs=buyer_pairs,
         seller_pairs=seller_pairs,
-        bid_by_rank=buys.limit_price,
-        ask_by_rank=sells.limit_price,
+        bid_by_rank=bid_by_rank,
+        ask_by_rank=ask_by_rank,
     )
