@@ -73,6 +73,12 @@ def summarize(model: GridModel) -> dict[str, Any]:
             for c in chains
         },
         "wallets_match_ledger": bool(mirrored),
+        "settlement": {  # what the run signed for its trades (agents.netting)
+            "mode": model.settlement.mode,
+            "period_steps": model.settlement.period_steps if model.netting is not None else 1,
+            "windows": model.netting.index if model.netting is not None else model.n_steps,
+            "signed_transactions": int(model.signed_transactions),
+        },
         "max_abs_energy_balance_error_kwh": totals.get("max_abs_energy_balance_error_kwh", 0.0),
         "blocks_by_validator": {m.identity.public_hex[:16]: m.blocks_sealed for m in model.miners},
         "security": model.security.summary(model.chain),
