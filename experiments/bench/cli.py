@@ -29,7 +29,9 @@ def _scenarios(plan: BenchPlan) -> dict[str, Callable[[], Any]]:
             plan.clearing_sizes, plan.clearing_repeats, plan.clearing_budget_s
         ),
         "chain": lambda: bench_chain_validation(plan.chain_transactions, plan.chain_repeats),
-        "days": lambda: bench_days(plan.day_steps, plan.day_unsigned_orders_at),
+        "days": lambda: bench_days(
+            plan.day_steps, plan.day_unsigned_orders_at, plan.net_settlement_days
+        ),
         "ray": lambda: bench_ray(plan.ray_households, plan.ray_steps, plan.ray_workers),
     }
 

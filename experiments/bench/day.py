@@ -32,15 +32,26 @@ SAMPLE_AGENTS = 100
 SEED = 42
 
 
-def day_overrides(households: int, steps: int, sign_orders: bool = True) -> list[str]:
+def day_overrides(
+    households: int, steps: int, sign_orders: bool = True, settlement_period: int = 0
+) -> list[str]:
     """Config overrides of a benchmark day of ``households`` households in ``steps`` steps.
+
+    ``settlement_period`` > 0 settles net positions every that many steps
+    (``settlement.mode=net``); 0 keeps one payment per trade.
 
     Raises:
         ValueError: If ``steps`` does not divide 96 (the day must stay 24 hours long).
     """
     if steps < 1 or DAY_STEPS % steps:
         raise ValueError(f"steps must divide {DAY_STEPS} (got {steps})")
+    net = (
+        ["settlement.mode=net", f"settlement.period_steps={settlement_period}"]
+        if settlement_period
+        else []
+    )
     return [
+        *net,
         f"population.size={households}",
         f"time.steps={steps}",
         f"time.step_minutes={1440 // steps}",
@@ -89,7 +100,9 @@ def _scaled(day: dict[str, Any], baseline: int) -> dict[str, Any]:
 
 
 def bench_days(
-    populations: dict[int, int], unsigned_orders_at: Sequence[int] = ()
+    populations: dict[int, int],
+    unsigned_orders_at: Sequence[int] = (),
+    net_settlement: dict[int, int] | None = None,
 ) -> dict[str, Any]:
     """Scenarios 4 and 6: a day per population (``households -> steps run``).
 
@@ -98,6 +111,9 @@ def bench_days(
         unsigned_orders_at: Populations (of ``populations``) to run a second time with
             ``simulation.sign_orders=false``: what the day costs when only payments are
             signed, as the issue allows for large runs.
+        net_settlement: Households -> settlement window (steps) of a whole 96-step day
+            in net settlement mode with unsigned orders; its floor counts the
+            transactions actually signed (net payments, clearing transfers, payouts).
 
     Returns:
         Per population: the child's measurements plus the day wall and signature floor
@@ -111,11 +127,17 @@ def bench_days(
         days[str(households)] = _scaled(run_child(*args), baseline)
         if households in unsigned_orders_at:
             unsigned[str(households)] = _scaled(run_child(*args, "--unsigned-orders"), baseline)
+    net: dict[str, Any] = {}
+    for households, period in sorted((net_settlement or {}).items()):
+        args = ("--households", str(households), "--steps", str(DAY_STEPS))
+        day = run_child(*args, "--unsigned-orders", "--settlement-period", str(period))
+        net[str(households)] = _scaled(day, baseline)
     return {
         "baseline_peak_rss_bytes": baseline,
         "cores": cores(),
         "days": days,
         "days_unsigned_orders": unsigned,
+        "days_net_settlement": net,
     }
 
 

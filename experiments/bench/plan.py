@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from experiments.bench.common import DAY_STEPS, cores
 
+#: Settlement window of the net-settlement days: 12 steps = 3 hours, 8 windows a day.
+NET_PERIOD_STEPS = 12
+
 #: Steps run by the full benchmark's day at each population (96 = a real day).
 FULL_DAY_STEPS = {1_000: 96, 10_000: 96, 100_000: 8, 1_000_000: 4}
 
@@ -25,6 +28,10 @@ class BenchPlan:
         chain_repeats: Rounds in scenario 3.
         day_steps: Households -> steps actually run for scenario 4 (and 6).
         day_unsigned_orders_at: Populations whose day also runs with unsigned orders.
+        net_settlement_days: Households -> ``settlement.period_steps`` of a whole 96-step
+            day in net settlement mode with unsigned orders (the issue's "aggregate each
+            agent's payments"; such days are never scaled from fewer steps, because
+            their payments follow the settlement windows, not the steps).
         ray_households: Households of the Ray day (scenario 5).
         ray_steps: Steps of the Ray day.
         ray_workers: Worker counts of the Ray day (1 is the baseline).
@@ -43,6 +50,7 @@ class BenchPlan:
     ray_households: int
     ray_steps: int
     ray_workers: tuple[int, ...] = field(default=(1, 2))
+    net_settlement_days: dict[int, int] = field(default_factory=dict)
 
 
 def _workers() -> tuple[int, ...]:
@@ -66,6 +74,7 @@ TINY = BenchPlan(
     day_unsigned_orders_at=(200,),
     ray_households=200,
     ray_steps=2,
+    net_settlement_days={100: 48},
 )
 
 QUICK = BenchPlan(
@@ -78,9 +87,10 @@ QUICK = BenchPlan(
     chain_transactions=2_000,
     chain_repeats=3,
     day_steps={1_000: 96, 10_000: 4},
-    day_unsigned_orders_at=(10_000,),
+    day_unsigned_orders_at=(1_000, 10_000),
     ray_households=10_000,
     ray_steps=2,
+    net_settlement_days={10_000: NET_PERIOD_STEPS},
 )
 
 
@@ -114,8 +124,9 @@ def full_plan(max_agents: int = 100_000, day_steps: int | None = None) -> BenchP
         chain_transactions=10_000,
         chain_repeats=5,
         day_steps=steps,
-        day_unsigned_orders_at=(min(100_000, max(steps)),),
+        day_unsigned_orders_at=tuple(n for n in steps if n <= 100_000),
         ray_households=min(100_000, max_agents),
         ray_steps=2,
         ray_workers=_workers(),
+        net_settlement_days={n: NET_PERIOD_STEPS for n in steps if n >= 10_000},
     )

@@ -144,15 +144,44 @@ def figures(details: dict[str, Any]) -> dict[str, Any]:
             "agents": per[largest]["agents"],
             "steps": per[largest]["steps"],
         }
-        worst = max(d["wall_over_floor"] for d in per.values())
+        net = days.get("days_net_settlement", {})
+        if net:
+            out["day_wall_net_settlement_s"] = {n: d["day_wall_s"] for n, d in net.items()}
+            out["day_signature_floor_net_settlement_s"] = {
+                n: d["day_signature_floor_s"] for n, d in net.items()
+            }
+            ratios["day_wall_net_settlement_over_signature_floor"] = {
+                n: d["wall_over_floor"] for n, d in net.items()
+            }
+            ratios["net_settlement_signed_tx_per_household"] = {
+                n: d["payments"] / d["households"] for n, d in net.items()
+            }
+        # The issue lets large runs leave orders unsigned; judge the floor on those days
+        # (per-trade and net settlement) when they ran, else on the signed-order days.
+        allowed = [*unsigned.values(), *net.values()] or list(per.values())
+        worst = max(d["wall_over_floor"] for d in allowed)
         targets["day_within_floor"] = _target(
-            worst, 1.5, worst <= 1.5, "day wall <= 1.5x signature floor (worst population)"
+            worst,
+            1.5,
+            worst <= 1.5,
+            "day wall <= 1.5x signature floor (worst day with orders unsigned)",
+        )
+        variants = (
+            ("net settlement, orders unsigned", net),
+            ("per-trade payments, orders unsigned", unsigned),
+            ("per-trade payments, orders signed", per),
         )
         for households, limit in (("100000", 90.0), ("1000000", 900.0)):
-            if households in per:
-                wall = per[households]["day_wall_s"]
+            measured = [
+                (v[households]["day_wall_s"], name) for name, v in variants if households in v
+            ]
+            if measured:
+                wall, name = min(measured)
                 targets[f"day_{households}_s"] = _target(
-                    wall, limit, wall <= limit, f"a day of {households} households <= {limit} s"
+                    wall,
+                    limit,
+                    wall <= limit,
+                    f"a day of {households} households <= {limit} s ({name})",
                 )
         sizes = sorted(int(n) for n in per if int(n) >= 10_000)
         if len(sizes) >= 2:
@@ -299,7 +328,7 @@ def table(result: dict[str, Any]) -> str:
                     floor,
                     ratios["day_cpu_over_signature_floor"][households],
                 ),
-                _met(targets.get(f"day_{households}_s")),
+                "",
             )
         )
     for households, wall in result.get("day_wall_unsigned_orders_s", {}).items():
@@ -315,8 +344,25 @@ def table(result: dict[str, Any]) -> str:
                 "",
             )
         )
+    for households, wall in result.get("day_wall_net_settlement_s", {}).items():
+        rows.append(
+            (
+                f"day, {int(households):,} households, net settlement, orders unsigned",
+                f"{wall:.1f} s",
+                "{:.1f}x floor ({:.1f} s); {:.1f} signed tx per household".format(
+                    ratios["day_wall_net_settlement_over_signature_floor"][households],
+                    result["day_signature_floor_net_settlement_s"][households],
+                    ratios["net_settlement_signed_tx_per_household"][households],
+                ),
+                "",
+            )
+        )
     if "day_wall_s" in result:
         rows.append(("day vs signature floor", "", "", _met(targets.get("day_within_floor"))))
+    for households in ("100000", "1000000"):
+        target = targets.get(f"day_{households}_s")
+        if target is not None:
+            rows.append((target["what"], f"{target['value']:.1f} s", "", _met(target)))
     if "cost_per_household_growth" in ratios:
         rows.append(
             (
