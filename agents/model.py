@@ -177,6 +177,7 @@ class GridModel(mesa.Model):
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
         self._next_transfer_id = 0
+        self.payments_dropped = 0  # cumulative: signatures that failed the area's check
         self.market_metrics = MarketMetrics()
         self.market_values: dict[str, float] = {}
         self.market_transfer_totals = {"count": 0, "coins": 0.0}
@@ -509,7 +510,9 @@ class GridModel(mesa.Model):
         )
         if self.layout_config.layout == "single":
             # Identities, the DR protocol and the attacks act on the one chain.
-            rejected = self.security.submit(self.chain, signed, timestamp_ms)
+            # Every signature in ``signed`` was verified where it was made (areas,
+            # _grid_signs): the chain admits them without a second Ed25519 check.
+            rejected = self.security.submit(self.chain, signed, timestamp_ms, verified=True)
         else:
             payer, payee = self._routing(signed, trades, trade_id, transfers)
             rejected = self.ledger_layout.submit(
@@ -517,6 +520,7 @@ class GridModel(mesa.Model):
                 self.agent_area[payer],
                 self.agent_area[payee],
                 [self.public_keys[s] for s in payee.tolist()],
+                verified=True,
             )
         self._observe_market(step, decisions, cross, trades, amounts, transfers)
         blocks = self.ledger_layout.advance_to((step + 1) * self.step_ms)
@@ -657,6 +661,10 @@ class GridModel(mesa.Model):
             )
         results = self.runtime.settle(batches)
         signed = [stx for txs, _ in results for stx in txs]
+        # Payments an area's aggregator dropped because their signature failed its check.
+        self.payments_dropped += sum(len(b.payer) + len(b.transfer_payer) for b in batches) - len(
+            signed
+        )
         samples = [sample for _, sample in results]
         for i in np.flatnonzero(payer_area == -1):
             signed.append(
@@ -702,7 +710,11 @@ class GridModel(mesa.Model):
             payload=payload,
             timestamp_ms=timestamp_ms,
         )
-        return sign_transaction(self.grid_operator.identity, tx)
+        stx = sign_transaction(self.grid_operator.identity, tx)
+        # Checked like the areas check theirs: the chain admits it as pre-verified.
+        if not stx.verify_signature():
+            raise RuntimeError(f"the grid operator's signature of {stx.tx_hash} does not verify")
+        return stx
 
     def _routing(self, signed, trades, trade_id, transfers) -> tuple[np.ndarray, np.ndarray]:
         """Payer and payee agent of each signed transaction (trades, then transfers)."""
