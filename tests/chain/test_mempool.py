@@ -130,9 +130,7 @@ def test_forged_signature_is_rejected_without_the_verified_flag(pool: Mempool) -
     assert len(pool) == 0
 
 
-def test_verified_admission_skips_only_the_signature_check(
-    pool: Mempool, ledger: Ledger
-) -> None:
+def test_verified_admission_skips_only_the_signature_check(pool: Mempool, ledger: Ledger) -> None:
     # The caller vouches for the signature: the Ed25519 check is skipped (that is the
     # trust the flag expresses) and the signature is recorded like any admitted one.
     stx = pay(ALICE, BOB, 1, 0)
