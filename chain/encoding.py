@@ -69,6 +69,11 @@ def freeze(value: Any, path: str = "value") -> Any:
     """
     if value is None or isinstance(value, bool | int | str):
         return value
+    if type(value) in _FLAT_MAPPINGS and all(
+        type(key) is str and type(item) in _SCALARS for key, item in value.items()
+    ):
+        # The common case (payloads of plain ints and strings), without the recursion.
+        return value if type(value) is FrozenDict else FrozenDict(value)
     if isinstance(value, float):
         raise TypeError(
             f"{path} is a float ({value!r}); signed data must use integers in domain units"
@@ -83,6 +88,10 @@ def freeze(value: Any, path: str = "value") -> Any:
     if isinstance(value, list | tuple):
         return tuple(freeze(item, f"{path}[{i}]") for i, item in enumerate(value))
     raise TypeError(f"{path} has unsupported type {type(value).__name__}")
+
+
+_FLAT_MAPPINGS = (dict, FrozenDict)
+_SCALARS = frozenset((int, str, bool, type(None)))
 
 
 def thaw(value: Any) -> Any:

@@ -169,6 +169,19 @@ class SignedTransaction:
         return len(self.tx.canonical()) + SIGNATURE_BYTES
 
 
+_QUOTED: dict[str, str] = {}
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a JSON string (memoised: chain ids, kinds and payload keys repeat)."""
+    quoted = _QUOTED.get(text)
+    if quoted is None:
+        quoted = _encode_str(text)
+        if len(_QUOTED) < 4096:
+            _QUOTED[text] = quoted
+    return quoted
+
+
 def _canonical_fast(tx: Transaction) -> bytes | None:
     """The canonical bytes of a checked transaction whose payload maps strings to ints.
 
@@ -184,11 +197,11 @@ def _canonical_fast(tx: Transaction) -> bytes | None:
         value = tx.payload[key]
         if type(value) is not int:  # bools and nested values: general encoder
             return None
-        items.append(f"{_encode_str(key)}:{value}")
+        items.append(f"{_quoted(key)}:{value}")
     # int(): the plain decimal json writes, also for an int subclass.
     return (
-        f'{{"amount":{int(tx.amount)},"chain_id":{_encode_str(tx.chain_id)},'
-        f'"kind":{_encode_str(tx.kind)},"nonce":{int(tx.nonce)},'
+        f'{{"amount":{int(tx.amount)},"chain_id":{_quoted(tx.chain_id)},'
+        f'"kind":{_quoted(tx.kind)},"nonce":{int(tx.nonce)},'
         f'"payload":{{{",".join(items)}}},"receiver":"{tx.receiver}",'
         f'"sender":"{tx.sender}","timestamp_ms":{int(tx.timestamp_ms)}}}'
     ).encode()
