@@ -566,13 +566,13 @@ class Area:
             batch.amount_micro,
             batch.kind,
             [
-                {
-                    "trade_id": int(batch.trade_id[i]),
-                    "step": batch.step,
-                    "energy_wh": int(batch.energy_wh[i]),
-                    "price_micro_per_kwh": int(batch.price_micro[i]),
-                }
-                for i in range(len(payer_rows))
+                {"trade_id": t, "step": batch.step, "energy_wh": e, "price_micro_per_kwh": p}
+                for t, e, p in zip(
+                    batch.trade_id.tolist(),
+                    batch.energy_wh.tolist(),
+                    batch.price_micro.tolist(),
+                    strict=True,
+                )
             ],
             batch.timestamp_ms,
         )
@@ -639,6 +639,7 @@ class Area:
         """
         home = self.spec.chain_id
         signed = []
+        amounts = np.asarray(amounts).tolist()
         for i, row in enumerate(payer_rows.tolist()):
             chain_id = chain_ids[i] if chain_ids is not None else home
             # One nonce sequence per chain: the wallet's own for the home chain.
@@ -649,7 +650,7 @@ class Area:
                 chain_id=chain_id,
                 sender=self.public_keys[row],
                 receiver=receivers[i],
-                amount=int(amounts[i]),
+                amount=amounts[i],
                 nonce=nonce,
                 kind=kinds[i],
                 payload=payloads[i],
