@@ -24,6 +24,7 @@ from agents.behaviour import (
     generator_offer_blocks,
     limit_price,
 )
+from agents.cell_moves import move_agents
 from agents.kinds import Aggregator, ElectricVehicle, Prosumer, ServiceProvider
 from agents.market_columns import OrderRows, build_columns, check_columns
 from agents.market_feedback import Transfers, apply_feedback, feedback_of, transfers_of
@@ -325,8 +326,11 @@ class Area:
         position = self.ev_routes.bus_at(indices, at_km)
         moved = np.flatnonzero(position != ev.position_bus[indices])
         ev.position_bus[indices] = position
-        for j in indices[moved]:
-            self.vehicles[j].move_to(self.world.space[int(ev.position_bus[j])])
+        space, vehicles = self.world.space, self.vehicles
+        movers = indices[moved].tolist()
+        move_agents(
+            [vehicles[j] for j in movers], [space[int(bus)] for bus in position[moved].tolist()]
+        )
 
     # ------------------------------------------------------------------ one step
     def decide(self, step: int, lmp: float | None = None) -> AreaDecision:

@@ -99,6 +99,25 @@ def figures(details: dict[str, Any]) -> dict[str, Any]:
             head["chain_over_raw"] >= 0.8,
             f"chain validation ({chain['default']}) >= 80 % of raw Ed25519 verify, one core",
         )
+        followers = {
+            name: result["block_validation"]
+            for name, result in chain["per_consensus"].items()
+            if "block_validation" in result
+        }
+        if followers:
+            ratios["block_validation_over_signatures"] = {
+                name: f["validation_over_signatures"] for name, f in followers.items()
+            }
+            ratios["block_validation_over_signatures_cpu"] = {
+                name: f["validation_over_signatures_cpu"] for name, f in followers.items()
+            }
+            worst = max(ratios["block_validation_over_signatures"].values())
+            targets["block_validation_over_signatures"] = _target(
+                worst,
+                1.25,
+                worst <= 1.25,
+                "validating a block <= ~1.25x verifying its signatures alone (worst consensus)",
+            )
     days = details.get("days")
     if days and days["days"]:
         per = days["days"]
@@ -257,6 +276,16 @@ def table(result: dict[str, Any]) -> str:
                 )
             )
         rows.append(("raw Ed25519 verify", f"{_si(result['raw_ed25519_verify_per_s'])} /s", "", ""))
+        worst = max(ratios.get("block_validation_over_signatures", {}).values(), default=None)
+        for name, ratio in ratios.get("block_validation_over_signatures", {}).items():
+            rows.append(
+                (
+                    f"block validation, {name}",
+                    f"{ratio:.2f}x its signatures",
+                    f"CPU {ratios['block_validation_over_signatures_cpu'][name]:.2f}x",
+                    _met(targets.get("block_validation_over_signatures")) if ratio == worst else "",
+                )
+            )
     for households, wall in result.get("day_wall_s", {}).items():
         steps = result["day_steps_measured"][households]
         floor = result["day_signature_floor_s"][households]

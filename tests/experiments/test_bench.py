@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from chain.errors import BadMerkleRoot
 from experiments.bench import REQUIRED_KEYS, main
 from experiments.bench.agent_step import bench_agent_step
 from experiments.bench.chain_validation import bench_chain_validation
@@ -24,7 +25,9 @@ from experiments.bench.plan import full_plan
 from experiments.bench.profile_summary import summarise
 from experiments.bench.report import figures, missing_keys, table
 from experiments.bench.signatures import bench_identities, measure_signature_cost
+from experiments.build import build
 from market import BUY, SELL
+from tests.conftest import make_config
 
 
 def test_agent_step_paths_agree_and_rates_are_positive():
@@ -83,6 +86,42 @@ def test_chain_validation_per_consensus_against_raw_verify():
     assert poa["chain_over_raw"] == pytest.approx(
         poa["chain_validate_tx_per_s"] / poa["raw_ed25519_verify_per_s"]
     )
+    assert not result["errors"]
+    for name, entry in result["per_consensus"].items():
+        follower = entry["block_validation"]
+        # Every signature a block carries is counted: its transactions, one proposer
+        # seal per block, and the certificate votes of pbft, hybrid and pow.
+        assert follower["signatures"] == (
+            follower["transactions"] + follower["blocks"] + follower["certificate_votes"]
+        )
+        assert follower["transactions"] >= 2 * 40, name
+        assert (follower["certificate_votes"] > 0) == (name in {"pbft", "hybrid", "pow"}), name
+        assert follower["validation_over_signatures"] > 0
+
+
+def test_block_validation_follower_rejects_a_tampered_block():
+    from dataclasses import replace
+
+    from experiments.bench.block_validation import bench_block_validation
+
+    model = build(make_config("population.size=6", "time.steps=2", "output.progress=false"))
+    model.run()
+    ledger = model.chain.ledger
+    assert any(block.n_tx for block in ledger.blocks)
+    assert bench_block_validation(ledger, repeats=1)["blocks"] == len(ledger.blocks)
+    index = next(i for i, block in enumerate(ledger.blocks) if block.n_tx)
+    block = ledger.blocks[index]
+    first = block.transactions[0]
+    forged = replace(
+        first, signature=("0" if first.signature[0] != "0" else "1") + first.signature[1:]
+    )
+    ledger.blocks[index] = replace(block, transactions=(forged, *block.transactions[1:]))
+    with pytest.raises(RuntimeError, match="does not verify"):
+        bench_block_validation(ledger, repeats=1)
+    # Every remaining signature is genuine, but the follower still checks the Merkle root.
+    ledger.blocks[index] = replace(block, transactions=block.transactions[1:])
+    with pytest.raises(BadMerkleRoot):
+        bench_block_validation(ledger, repeats=1)
 
 
 def test_signature_cost_is_positive_and_rejects_empty_input():
