@@ -61,7 +61,7 @@ def summarize(model: GridModel) -> dict[str, Any]:
             "transactions": int(sum(block.n_tx for c in chains for block in c.blocks)),
             "transactions_rejected": int(totals.get("transactions_rejected", 0)),
             # Payments whose signature failed their area aggregator's check (never sent).
-            "payments_dropped": int(getattr(model, "payments_dropped", 0)),
+            "payments_dropped": int(sum(model.runtime.payments_dropped())),
             "blocks": sum(c.ledger.height for c in chains),
         },
         "chain": layout.chain_metrics(),
@@ -75,6 +75,12 @@ def summarize(model: GridModel) -> dict[str, Any]:
             for c in chains
         },
         "wallets_match_ledger": bool(mirrored),
+        "settlement": {  # what the run signed for its trades (agents.netting)
+            "mode": model.settlement.mode,
+            "period_steps": model.settlement.period_steps if model.netting is not None else 1,
+            "windows": model.netting.index if model.netting is not None else model.n_steps,
+            "signed_transactions": int(model.signed_transactions),
+        },
         "max_abs_energy_balance_error_kwh": totals.get("max_abs_energy_balance_error_kwh", 0.0),
         "blocks_by_validator": {m.identity.public_hex[:16]: m.blocks_sealed for m in model.miners},
         "security": model.security.summary(model.chain),

@@ -30,6 +30,7 @@ from agents.market_columns import OrderRows, build_columns, check_columns
 from agents.market_feedback import Transfers, apply_feedback, feedback_of, transfers_of
 from agents.miners import EV as MINER_EV
 from agents.miners import MinerCandidates, draw_miner_attributes
+from agents.netting import ClearingAccount, sign_area_legs
 from agents.orders import order_messages, sign_orders, verify_orders
 from agents.population import AreaCounts, Population
 from agents.profiles import (
@@ -187,6 +188,7 @@ class Area:
             pop.renewables,
         )
         self._other_chain_nonces: dict[str, np.ndarray] = {}
+        self.clearing = ClearingAccount(spec.run_seed, spec.area_id)  # net settlement only
         self.wallets = Wallets.create(
             np.concatenate(
                 [
@@ -563,24 +565,29 @@ class Area:
         """
         offset, wallets = self.spec.id_offset, self.wallets
         payer_rows = batch.payer - offset
-        signed = self._sign_payments(
-            payer_rows,
-            batch.chain_id,
-            batch.receiver_key,
-            batch.amount_micro,
-            batch.kind,
-            [
-                {"trade_id": t, "step": batch.step, "energy_wh": e, "price_micro_per_kwh": p}
-                for t, e, p in zip(
-                    batch.trade_id.tolist(),
-                    batch.energy_wh.tolist(),
-                    batch.price_micro.tolist(),
-                    strict=True,
-                )
-            ],
-            batch.timestamp_ms,
-        )
+        signed = []
+        if batch.sign_trades:
+            signed = self._sign_payments(
+                payer_rows,
+                batch.chain_id,
+                batch.receiver_key,
+                batch.amount_micro,
+                batch.kind,
+                [
+                    {"trade_id": t, "step": batch.step, "energy_wh": e, "price_micro_per_kwh": p}
+                    for t, e, p in zip(
+                        batch.trade_id.tolist(),
+                        batch.energy_wh.tolist(),
+                        batch.price_micro.tolist(),
+                        strict=True,
+                    )
+                ],
+                batch.timestamp_ms,
+            )
         signed.extend(self._sign_transfers(batch))
+        if batch.net is not None:
+            # Net settlement (agents.netting): the window's legs of this area.
+            signed.extend(sign_area_legs(self, batch.net, batch.timestamp_ms))
         np.subtract.at(wallets.wallet_micro, payer_rows, batch.amount_micro)
         np.add.at(wallets.paid_micro, payer_rows, batch.amount_micro)
         receipt_rows = batch.receipt_agent - offset

@@ -27,6 +27,14 @@ from agents.market_feedback import Transfers, feedback_of, transfers_of
 from agents.market_metrics import MarketMetrics
 from agents.market_security import MarketSecurity
 from agents.miners import MinerCandidates, select_miners
+from agents.netting import (
+    CLEARING_TRANSFER,
+    NET_KINDS,
+    NetWindow,
+    SettlementConfig,
+    clearing_identity,
+    net_order,
+)
 from agents.operator import OperatorStep
 from agents.params import check, is_integer
 from agents.population import Population
@@ -82,6 +90,8 @@ class GridModel(mesa.Model):
         adversary: Attacks the run suffers (:class:`agents.adversary.AdversaryConfig`).
         dr_protocol: ``auto`` (on for the double auction), ``on`` or ``off``: seed
             001's demand-response protocol in front of peer-to-peer payments.
+        settlement: How trades are paid on the chain (per trade, or net positions
+            every ``period_steps`` through clearing accounts: :mod:`agents.netting`).
     """
 
     def __init__(
@@ -104,6 +114,7 @@ class GridModel(mesa.Model):
         check_invariants: bool = False,
         adversary: Any = None,
         dr_protocol: str = "auto",
+        settlement: SettlementConfig | None = None,
     ):
         check(
             is_integer(step_minutes) and 1 <= step_minutes <= 1440 and 1440 % step_minutes == 0,
@@ -121,6 +132,11 @@ class GridModel(mesa.Model):
         self.market, self.consensus, self.tariff = market, consensus, tariff
         self.runtime, self.population = runtime, population
         self.adversary, self.dr_protocol = adversary, dr_protocol
+        self.settlement = settlement or SettlementConfig()
+        self.netting = (
+            NetWindow(self.settlement.period_steps, steps) if self.settlement.net else None
+        )
+        self.signed_transactions = 0  # payments and market transfers signed by the run
         self.seed, self.step_minutes, self.n_steps = seed, step_minutes, steps
         self.step_ms = step_minutes * 60_000
         self.graph = grid.build(np.random.default_rng(topology_seed))
@@ -166,6 +182,7 @@ class GridModel(mesa.Model):
         ]
         self.runtime.start(specs)
         self._build_chain(chain_id)
+        self._check_settlement()
         self.invariants = (
             StepInvariants(list(self.ledger_layout.chains.values())) if check_invariants else None
         )
@@ -179,7 +196,6 @@ class GridModel(mesa.Model):
         self.provider_cost_coins = 0.0
         self._next_trade_id = 0
         self._next_transfer_id = 0
-        self.payments_dropped = 0  # cumulative: signatures that failed the area's check
         self.market_metrics = MarketMetrics()
         self.market_values: dict[str, float] = {}
         self.market_transfer_totals = {"count": 0, "coins": 0.0}
@@ -308,6 +324,7 @@ class GridModel(mesa.Model):
             validator_areas=areas,
             validator_identities=identities,
         )
+        self.clearing_keys = self._clearing_keys()
         self.security = RunSecurity(
             run_seed=self.seed,
             chain_id=chain_id,
@@ -318,6 +335,7 @@ class GridModel(mesa.Model):
             dr_protocol=self.dr_protocol,
             market_name=getattr(self.market, "name", ""),
             market=self.market_security,
+            clearing_keys=self.clearing_keys,
         )
         check(
             single or (self.security.dr is None and not self.security.injector.attackers),
@@ -342,6 +360,26 @@ class GridModel(mesa.Model):
         self.chain.enroll(self._standby_miners.values())
         self._grid_nonces: dict[str, int] = {}
         self.blocks_by_proposer: dict[str, int] = {}
+
+    def _clearing_keys(self) -> list[str]:
+        """Public keys of the areas' clearing accounts (net settlement only)."""
+        if self.netting is None:
+            return []
+        return [clearing_identity(self.seed, a).public_hex for a in range(self.n_areas)]
+
+    def _check_settlement(self) -> None:
+        """Refuse net settlement where it is not supported (one chain, no DR, no attacks)."""
+        if self.netting is None:
+            return
+        allowed = "per_trade (net settlement needs chain.layout=single, the DR protocol off "
+        allowed += "and adversary=none)"
+        kinds = getattr(self.adversary, "kinds", ()) if self.adversary is not None else ()
+        check(
+            self.layout_config.layout == "single" and self.security.dr is None and not kinds,
+            "settlement.mode",
+            allowed,
+            self.settlement.mode,
+        )
 
     def _seat_hosts(self) -> list[int]:
         """Bus of every validator of the layout.
@@ -529,6 +567,7 @@ class GridModel(mesa.Model):
         for block in blocks:
             proposer = block.header.proposer
             self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
+        self.signed_transactions += len(signed)
         tx_hash = {
             stx.tx.payload["trade_id"]: stx.tx_hash
             for stx in signed
@@ -545,6 +584,8 @@ class GridModel(mesa.Model):
                 "tx_hash": np.array([tx_hash.get(int(t), "") for t in trade_id], dtype=object),
             }
         )
+        if self.netting is not None:
+            self.netting.record(self.trade_log[-1], signed)
         self.agent_log.extend(samples)
         physics = self._solve_power_flow(step, decisions, trades)
         physics.update(self.operator_step.signals(step, decisions, ctx))
@@ -619,6 +660,12 @@ class GridModel(mesa.Model):
         )
         chain_ids = np.array(layout.chain_ids(payer_area, payee_area, chain_tag), dtype=object)
         multi_chain = self.layout_config.layout == "dual"
+        net = None
+        if self.netting is not None:
+            self.netting.add(step, trade_id, trades.buyer, trades.seller, amounts)
+            if self.netting.due(step):
+                grid_key = self.public_keys[GRID_OPERATOR_ID]
+                net = self.netting.close(step, self.agent_area, self.n_areas, grid_key)
         transfer_id = self._next_transfer_id + np.arange(len(transfers), dtype=np.int64)
         self._next_transfer_id += len(transfers)
         t_payer_area = self.agent_area[transfers.payer]
@@ -659,6 +706,8 @@ class GridModel(mesa.Model):
                     transfer_receipt_micro=transfers.amount_micro[t_gets],
                     transfer_chain_id=t_chain_ids[t_pays].tolist() if multi_chain else None,
                     feedback=feedback.take(self.agent_area[feedback.agent] == a),
+                    sign_trades=self.netting is None,
+                    net=net.areas[a] if net is not None else None,
                 )
             )
         # The grid operator's payments are signed (and verified) on the driver's
@@ -677,7 +726,7 @@ class GridModel(mesa.Model):
                 },
                 timestamp_ms,
             )
-            for i in np.flatnonzero(payer_area == -1)
+            for i in (np.flatnonzero(payer_area == -1) if self.netting is None else ())
         ]
         grid_txs += [
             self._grid_tx(
@@ -690,22 +739,39 @@ class GridModel(mesa.Model):
             )
             for i in np.flatnonzero(t_payer_area == -1)
         ]
+        if net is not None:
+            grid_txs += self._grid_covers_deficits(net, timestamp_ms)
         grid_signer = BatchSigner(
             [self.grid_operator.identity] * len(grid_txs), grid_txs, self._driver_threads()
         )
         results = self.runtime.settle(batches)
         signed = [stx for txs, _ in results for stx in txs]
         samples = [sample for _, sample in results]
-        # Payments an area's aggregator dropped because their signature failed its check.
-        self.payments_dropped += sum(len(b.payer) + len(b.transfer_payer) for b in batches) - len(
-            signed
-        )
         grid_signed = grid_signer.result()
         if any(stx is None for stx in grid_signed):
             raise RuntimeError("a signature of the grid operator does not verify")
         signed.extend(grid_signed)  # type: ignore[arg-type]
         signed.sort(key=_chain_order)
         return signed, samples
+
+    def _grid_covers_deficits(self, net, timestamp_ms: int) -> list[Transaction]:
+        """Net settlement leg 2: the grid operator pays each area's clearing deficit."""
+        return [
+            self._grid_tx(
+                self.chain.chain_id,
+                self.clearing_keys[a],
+                amount,
+                CLEARING_TRANSFER,
+                payload,
+                timestamp_ms,
+            )
+            for a, amount, payload in zip(
+                net.deficit_area.tolist(),
+                net.deficit_micro.tolist(),
+                net.deficit_payload,
+                strict=True,
+            )
+        ]
 
     def _grid_tx(self, chain_id, receiver, amount, kind, payload, timestamp_ms) -> Transaction:
         """A payment of the grid operator, to be signed on the driver (one nonce per chain)."""
@@ -861,12 +927,14 @@ def _market_reporter(name: str) -> partial:
     return partial(_market_value, name=name)
 
 
-def _chain_order(stx) -> tuple[int, int]:
-    """Trades in trade-id order, then market transfers in transfer-id order."""
+def _chain_order(stx) -> tuple[int, int, int]:
+    """Trades in trade-id order, market transfers in transfer-id order, then net legs."""
     payload = stx.tx.payload
     if "trade_id" in payload:
-        return (0, payload["trade_id"])
-    return (1, payload["transfer_id"])
+        return (0, payload["trade_id"], 0)
+    if stx.tx.kind in NET_KINDS:  # net settlement legs (agents.netting), after the transfers
+        return (2, *net_order(payload))
+    return (1, payload["transfer_id"], 0)
 
 
 def _validator_buses(graph) -> list[int]:

@@ -109,6 +109,10 @@ class LocalRuntime:
         """Each area's market state (credit, reputation, ...) for end-of-run accounting."""
         return [area.market_state for area in self.areas]
 
+    def payments_dropped(self) -> list[int]:
+        """Per area, payments its aggregator dropped because their signature failed."""
+        return [getattr(area.aggregator, "payments_dropped", 0) for area in self.areas]
+
     def local_areas(self) -> list[Area]:
         """The area objects themselves (only this runtime has them in-process)."""
         return self.areas
@@ -275,6 +279,10 @@ class RayRuntime:
     def market_states(self) -> list:
         """Each area's market state (credit, reputation, ...) for end-of-run accounting."""
         return self._call("market_states")
+
+    def payments_dropped(self) -> list[int]:
+        """Per area, payments its aggregator dropped because their signature failed."""
+        return self._call("payments_dropped")
 
     def local_areas(self) -> list[Area]:
         """Areas live in other processes under Ray."""

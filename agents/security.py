@@ -52,6 +52,8 @@ class RunSecurity:
         market_name: The market's name (for ``auto``).
         dr_token_ttl_ms: How long a DR token is valid.
         market: Tallies of the market adversaries (their sybils register here).
+        clearing_keys: Public keys of the areas' clearing accounts (net settlement,
+            :mod:`agents.netting`), registered as ``clearing/<area>`` users.
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class RunSecurity:
         market_name: str = "",
         dr_token_ttl_ms: int = 60_000,
         market: MarketSecurity | None = None,
+        clearing_keys: list[str] = (),  # type: ignore[assignment]
     ) -> None:
         adversary = adversary if adversary is not None else AdversaryConfig()
         self.adversary = adversary
@@ -82,6 +85,8 @@ class RunSecurity:
             register(f"agent/{agent}", "user", public_keys[agent])
         self.regulator = Identity.derive(run_seed, "regulator/0")
         register("regulator/0", "regulator", self.regulator.public_hex)
+        for area, key in enumerate(clearing_keys):  # net settlement (agents.netting)
+            register(f"clearing/{area}", "user", key)
         self.injector = AttackInjector(adversary, run_seed, public_keys, self.authority)
         self.market = market
         if market is not None:

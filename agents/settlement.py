@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agents.market_feedback import MarketFeedback
+from agents.netting import AreaNetLegs
 
 
 def _no_ints() -> np.ndarray:
@@ -70,6 +71,10 @@ class SettlementBatch:
         transfer_receipt_micro: Amount of each of those receipts.
         transfer_chain_id: Chain of each transfer (as ``chain_id``; None: home chain).
         feedback: Market-state changes from the cross-area clearing.
+        sign_trades: Whether each trade is paid by its own signed transaction
+            (``settlement.mode: per_trade``); under net settlement the trades are only
+            booked and ``net`` carries the window's legs when a window settles.
+        net: The area's net settlement legs (:mod:`agents.netting`), or None.
     """
 
     step: int
@@ -94,6 +99,8 @@ class SettlementBatch:
     transfer_receipt_micro: np.ndarray = field(default_factory=_no_ints)
     transfer_chain_id: list[str] | None = None
     feedback: MarketFeedback = field(default_factory=MarketFeedback.empty)
+    sign_trades: bool = True
+    net: AreaNetLegs | None = None
 
     def __len__(self) -> int:
         return len(self.trade_id)

@@ -45,6 +45,7 @@ from chain.verify_consensus import (
 )
 from chain.verify_layout import LAYOUT_FILE, verify_layout
 from chain.verify_miner_set import miner_sets_of_block
+from chain.verify_netting import check_net_settlement
 from chain.verify_protocols import check_protocols
 
 LEDGER_FORMAT = "gridledger-ledger/1"
@@ -80,6 +81,8 @@ class VerificationReport:
         n_problems: Total number of problems found (may exceed ``len(problems)``).
         layout: For a run with ``layout.json``: the layout name and its checks'
             counts (cross-area payments by status, checkpoints); empty otherwise.
+        settlement: For a run with net settlement: ``windows`` and
+            ``net_transactions`` checked against ``trades.parquet``; empty otherwise.
     """
 
     ok: bool
@@ -87,6 +90,7 @@ class VerificationReport:
     chains: dict[str, dict[str, Any]]
     n_problems: int = 0
     layout: dict[str, Any] = field(default_factory=dict)
+    settlement: dict[str, Any] = field(default_factory=dict)
 
 
 def _load_genesis_doc(directory: Path) -> dict[str, Any]:
@@ -134,12 +138,14 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
         cert_rows = read_rows(directory / CERTIFICATES_FILE, CERT_COLUMNS, problems)
     chains: dict[str, dict[str, Any]] = {}
     layout: dict[str, Any] = {}
+    settlement: dict[str, Any] = {}
     if block_rows is not None and tx_rows is not None and cert_rows is not None:
         chains = _verify_rows(doc, block_rows, tx_rows, cert_rows, problems)
         genesis_by_chain = doc.get("chains") if isinstance(doc, dict) else None
         if isinstance(genesis_by_chain, dict):
             check_protocols(directory, genesis_by_chain, block_rows, tx_rows, chains, problems)
         _check_summary(directory, chains, problems)
+        settlement = check_net_settlement(directory, tx_rows, problems)
         if (directory / LAYOUT_FILE).is_file():
             layout = verify_layout(
                 directory,
@@ -155,6 +161,7 @@ def verify_run(run_dir: str | os.PathLike[str], max_problems: int = 20) -> Verif
         chains=chains,
         n_problems=problems.count,
         layout=layout,
+        settlement=settlement,
     )
 
 

@@ -10,6 +10,7 @@ from hydra.errors import InstantiationException
 from omegaconf import DictConfig, OmegaConf
 
 from agents.model import GridModel
+from agents.netting import SettlementConfig
 from agents.params import ParameterError
 from chain.layouts import LayoutConfig
 from experiments.errors import ConfigError
@@ -103,6 +104,10 @@ def build(cfg: DictConfig) -> GridModel:
     if cfg.output.agents_sample < 0:
         raise ConfigError(f"output.agents_sample must be >= 0 (got {cfg.output.agents_sample})")
     try:
+        settlement = SettlementConfig(**cfg.settlement)
+    except ParameterError as error:
+        raise ConfigError(str(error)) from None
+    try:
         return GridModel(
             market=parts["market"],
             consensus=parts["chain"],
@@ -121,6 +126,7 @@ def build(cfg: DictConfig) -> GridModel:
             check_invariants=cfg.debug.invariants,
             adversary=parts["adversary"],
             dr_protocol=simulation.dr_protocol,
+            settlement=settlement,
         )
     except ParameterError as error:
         key = MODEL_KEYS.get(error.key, error.key)

@@ -61,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{key} {value}" for key, value in report.layout.items() if key != "layout"
             )
             print(f"layout {report.layout['layout']}: {details}")
+        if report.settlement:
+            print(
+                f"net settlement: {report.settlement['windows']} windows, "
+                f"{report.settlement['net_transactions']} txs checked against trades.parquet"
+            )
     if report.ok:
         print("ledger OK")
         return 0

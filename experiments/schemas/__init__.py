@@ -70,6 +70,14 @@ class SimulationSchema:
 
 
 @dataclass
+class SettlementSchema:
+    """How cleared trades are paid on the chain (``agents.netting``)."""
+
+    mode: str = "per_trade"
+    period_steps: int = 1
+
+
+@dataclass
 class CheckpointSchema:
     """Saving the run state to resume it later (``experiments.checkpoint``)."""
 
@@ -99,6 +107,7 @@ class ConfigSchema:
     time: TimeSchema = field(default_factory=TimeSchema)
     tariff: TariffSchema = field(default_factory=TariffSchema)
     simulation: SimulationSchema = field(default_factory=SimulationSchema)
+    settlement: SettlementSchema = field(default_factory=SettlementSchema)
     output: OutputSchema = field(default_factory=OutputSchema)
     checkpoint: CheckpointSchema = field(default_factory=CheckpointSchema)
     resume: bool = False

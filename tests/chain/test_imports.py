@@ -44,6 +44,7 @@ def test_verifier_is_independent_of_the_ledger_implementation() -> None:
         "verify_layout.py",
         "verify_protocols.py",
         "verify_miner_set.py",
+        "verify_netting.py",
     )
     for name in verifier:
         for line in (CHAIN_DIR / name).read_text(encoding="utf-8").splitlines():
@@ -56,5 +57,6 @@ def test_verifier_is_independent_of_the_ledger_implementation() -> None:
                     "chain.verify_layout",
                     "chain.verify_protocols",
                     "chain.verify_miner_set",
+                    "chain.verify_netting",
                 )
                 assert module in allowed, (name, line)

@@ -118,6 +118,14 @@ CATALOGUE = [
         ["adversary.validator_behaviour", "silent", "chain=poa"],
     ),
     ("simulation.dr_protocol=maybe", ["simulation.dr_protocol", "auto"]),
+    ("settlement.mode=gross", ["settlement.mode", "per_trade, net"]),
+    ("settlement.period_steps=0", ["settlement.period_steps", ">= 1"]),
+    (
+        "settlement.mode=net chain.layout=sharded",
+        ["settlement.mode", "per_trade", "chain.layout=single"],
+    ),
+    ("settlement.mode=net market=double_auction", ["settlement.mode", "DR protocol off"]),
+    ("settlement.mode=net adversary=users", ["settlement.mode", "adversary=none"]),
     # market adversaries (agents/market_adversary.py)
     ("adversary=market adversary.lie_factor=1", ["adversary.lie_factor", "> 1"]),
     ("adversary=market adversary.lie_factor=lots", ["adversary.lie_factor", "Float"]),
