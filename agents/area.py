@@ -55,7 +55,8 @@ from agents.state import (
 )
 from agents.tariff import TimeOfUseTariff
 from agents.trips import EVRoutes, away_mask, step_trip_km
-from chain.keys import Identity, verify_signature
+from chain.keyring import KeyRing
+from chain.keys import verify_signature
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
 
@@ -223,12 +224,18 @@ class Area:
         self._cloud_factor = 1.0
         self.lmp_coins_per_kwh: float | None = None
         self.tariff_now = spec.tariff.retail_price(0.0)
-        self.identities = [
-            Identity.derive(spec.run_seed, f"agent/{spec.id_offset + row}")
-            for row in range(self.counts.total)
-        ]
-        self.public_keys = [identity.public_hex for identity in self.identities]
-        self._place_agents()
+        # The agents' keys ("agent/<global id>", as Identity.derive) in two byte columns;
+        # ``identities[row]`` signs like an Identity without a key object per agent.
+        self.identities = KeyRing(spec.run_seed, spec.id_offset, self.counts.total)
+        self.public_keys = self.identities.public_hexes
+        # Mesa agent objects are views on the state arrays: the per-agent path steps
+        # them, the vectorised path needs them only when someone looks (browser view,
+        # tests), so there they are created on first access (see place_agents).
+        self._agents_placed = False
+        if spec.agent_path == "per_agent":
+            self.place_agents()
+        else:
+            self.aggregator = Aggregator(self.world, self, self.world.space[self.station])
         self._step = -1
         self._hour = 0.0
         n = self.counts.total
@@ -239,22 +246,52 @@ class Area:
         )
 
     # ------------------------------------------------------------------ setup
-    def _place_agents(self) -> None:
+    def place_agents(self) -> None:
+        """Create the Mesa agents (households, EVs, providers) once, at their current buses.
+
+        Called at construction on the per-agent path and on first access of
+        :attr:`prosumers`, :attr:`vehicles` or :attr:`service_providers` on the
+        vectorised path, where a large run never pays for a Python object per agent.
+        EVs are placed where their trip has taken them (``EVState.position_bus``) and
+        follow it from then on.
+        """
+        if self._agents_placed:
+            return
+        self._agents_placed = True
         space, ids = self.world.space, self.identities
         h, e = self.counts.households, self.counts.evs
-        self.prosumers = [
+        self._prosumers = [
             Prosumer(self.world, self, i, space[int(bus)], ids[i])
             for i, bus in enumerate(self.households.bus)
         ]
-        self.vehicles = [
+        self._vehicles = [
             ElectricVehicle(self.world, self, j, space[int(bus)], ids[h + j])
-            for j, bus in enumerate(self.evs.home_bus)
+            for j, bus in enumerate(self.evs.position_bus)
         ]
-        self.service_providers = [
+        self._service_providers = [
             ServiceProvider(self.world, self, k, space[int(bus)], ids[h + e + k])
             for k, bus in enumerate(self.providers.bus)
         ]
-        self.aggregator = Aggregator(self.world, self, space[self.station])
+        if not hasattr(self, "aggregator"):
+            self.aggregator = Aggregator(self.world, self, space[self.station])
+
+    @property
+    def prosumers(self) -> list[Prosumer]:
+        """The households' Mesa agents (created on first access on the vectorised path)."""
+        self.place_agents()
+        return self._prosumers
+
+    @property
+    def vehicles(self) -> list[ElectricVehicle]:
+        """The EVs' Mesa agents (created on first access on the vectorised path)."""
+        self.place_agents()
+        return self._vehicles
+
+    @property
+    def service_providers(self) -> list[ServiceProvider]:
+        """The providers' Mesa agents (created on first access on the vectorised path)."""
+        self.place_agents()
+        return self._service_providers
 
     @property
     def genesis_balances_micro(self) -> dict[str, int]:
@@ -328,11 +365,13 @@ class Area:
         position = self.ev_routes.bus_at(indices, at_km)
         moved = np.flatnonzero(position != ev.position_bus[indices])
         ev.position_bus[indices] = position
-        space, vehicles = self.world.space, self.vehicles
-        movers = indices[moved].tolist()
-        move_agents(
-            [vehicles[j] for j in movers], [space[int(bus)] for bus in position[moved].tolist()]
-        )
+        if self._agents_placed:  # Mesa agents exist only once someone asked for them
+            space, vehicles = self.world.space, self._vehicles
+            movers = indices[moved].tolist()
+            move_agents(
+                [vehicles[j] for j in movers],
+                [space[int(bus)] for bus in position[moved].tolist()],
+            )
 
     # ------------------------------------------------------------------ one step
     def decide(self, step: int, lmp: float | None = None) -> AreaDecision:

@@ -92,16 +92,21 @@ class RunSecurity:
         if market is not None:
             market.register_sybils(self.authority, run_seed, adversary.sybil_identities)
         self.registry = self.authority.registry()
-        self.wallets = np.array([self.registry.wallet_of(key) for key in public_keys], dtype=object)
+        self.public_keys = public_keys
         self.run_seed = run_seed
         self.dr: DrProtocol | None = None
         if dr_enabled(dr_protocol, market_name):
             self.dr = DrProtocol(
                 chain_id, self.registry, dr_token_ttl_ms, n_validators=len(validators)
             )
-        self._keys: dict[str, int] = {key: i for i, key in enumerate(public_keys)}
+        self._keys: dict[str, int] | None = None  # key -> agent id, built on first use
         self._identities: dict[str, Identity] = {}
         self.chain: Any = None
+
+    def wallets(self, agents: np.ndarray) -> np.ndarray:
+        """Wallet address of each global agent id in ``agents`` (object array of str)."""
+        keys = self.public_keys
+        return np.array([self.registry.wallet_of(keys[int(a)]) for a in agents], dtype=object)
 
     def genesis_params(self) -> dict[str, int | str]:
         """Params binding the genesis to the registry (and recording the DR protocol)."""
@@ -113,6 +118,8 @@ class RunSecurity:
     def _identity(self, key: str) -> Identity:
         identity = self._identities.get(key)
         if identity is None:
+            if self._keys is None:
+                self._keys = {k: i for i, k in enumerate(self.public_keys)}
             identity = Identity.derive(self.run_seed, f"agent/{self._keys[key]}")
             self._identities[key] = identity
         return identity

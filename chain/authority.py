@@ -25,20 +25,30 @@ output); coins are still held by the public key.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
-from chain.encoding import canonical_bytes_unchecked, require_hex, require_int, require_str
-from chain.keys import PUBLIC_KEY_HEX_CHARS, Identity, verify_signature_hex
-from chain.merkle import merkle_root
+from chain.encoding import canonical_bytes_unchecked, require_hex
+from chain.keys import PUBLIC_KEY_HEX_CHARS, Identity
+from chain.merkle import merkle_root_of_digests
+from chain.node_certificate import (
+    CERTIFICATE_FIELDS,
+    ROLES,
+    CertificateColumns,
+    NodeCertificate,
+    wallet_address,
+)
 
-ROLES = ("user", "grid_operator", "validator", "regulator")
-CERTIFICATE_FIELDS = (
-    "node_id", "role", "entity", "public_key", "wallet", "wallet_random", "wallet_nonce",
-    "issued_ms",
-)  # fmt: skip
-_WALLET_DOMAIN = b"gridledger/wallet/v1"
+__all__ = [
+    "CERTIFICATE_FIELDS",
+    "ROLES",
+    "CertificateAuthority",
+    "NodeCertificate",
+    "RegistrationRefused",
+    "Registry",
+    "registry_for_run",
+    "wallet_address",
+]
 
 
 class RegistrationRefused(Exception):
@@ -53,94 +63,15 @@ class RegistrationRefused(Exception):
         self.reason = reason
 
 
-def wallet_address(node_id: str, wallet_random: int, wallet_nonce: int) -> str:
-    """Seed 000's wallet address of ``node_id`` (see the module docstring).
-
-    Args:
-        node_id: The node's ID.
-        wallet_random: The 32-bit random number ``rn``.
-        wallet_nonce: The 32-bit nonce.
-
-    Returns:
-        ``"W"`` followed by 40 lowercase hex chars (160 bits).
-    """
-    for name, value in (("wallet_random", wallet_random), ("wallet_nonce", wallet_nonce)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
-            raise ValueError(f"{name} must be a 32-bit unsigned int (got {value!r})")
-    inner = hashlib.sha256(node_id.encode("utf-8") + wallet_random.to_bytes(4, "big")).digest()
-    return "W" + hashlib.sha1(inner + wallet_nonce.to_bytes(4, "big")).hexdigest()
-
-
-@dataclass(frozen=True)
-class NodeCertificate:
-    """A node's identity certificate, signed by the authority.
-
-    Attributes:
-        node_id: The node's ID, e.g. ``"agent/17"`` or ``"validator/0"``.
-        role: One of :data:`ROLES`.
-        entity: The real-world entity behind the node (the sybil quota's key).
-        public_key: The node's Ed25519 public key (64 hex).
-        wallet: Seed 000 wallet address (:func:`wallet_address`).
-        wallet_random: The wallet's 32-bit random number.
-        wallet_nonce: The wallet's 32-bit nonce.
-        issued_ms: Simulated issue time.
-        signature: The authority's signature of :meth:`canonical` (128 hex).
-    """
-
-    node_id: str
-    role: str
-    entity: str
-    public_key: str
-    wallet: str
-    wallet_random: int
-    wallet_nonce: int
-    issued_ms: int
-    signature: str
-
-    def __post_init__(self) -> None:
-        require_str("node_id", self.node_id)
-        require_str("entity", self.entity)
-        if self.role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)} (got {self.role!r})")
-        require_hex("public_key", self.public_key, PUBLIC_KEY_HEX_CHARS)
-        require_int("wallet_random", self.wallet_random)
-        require_int("wallet_nonce", self.wallet_nonce)
-        require_int("issued_ms", self.issued_ms)
-
-    def body(self) -> dict[str, Any]:
-        """The signed fields."""
-        return {name: getattr(self, name) for name in CERTIFICATE_FIELDS}
-
-    def canonical(self) -> bytes:
-        """Canonical bytes of :meth:`body` (what the authority signs)."""
-        return canonical_bytes_unchecked(self.body())
-
-    @property
-    def certificate_hash(self) -> str:
-        """SHA-256 hex of the body and signature (the registry's Merkle leaf)."""
-        return hashlib.sha256(self.canonical() + self.signature.encode()).hexdigest()
-
-    def verify(self, ca_public_key: str) -> bool:
-        """Whether the authority signed this certificate and the wallet matches."""
-        try:
-            wallet = wallet_address(self.node_id, self.wallet_random, self.wallet_nonce)
-        except ValueError:
-            return False
-        return wallet == self.wallet and verify_signature_hex(
-            ca_public_key, self.signature, self.canonical()
-        )
-
-    def to_row(self, ca_public_key: str) -> dict[str, Any]:
-        """One row of ``identities.parquet``."""
-        return {**self.body(), "signature": self.signature, "ca_public_key": ca_public_key}
-
-
 class Registry:
     """The certificates an authority issued, indexed by public key.
 
     Args:
         ca_public_key: The authority's public key.
-        certificates: Certificates in issue order.
+        certificates: Certificates in issue order: any iterable of
+            :class:`NodeCertificate`, or the authority's :class:`CertificateColumns`
+            (then the registry keeps a snapshot of the columns, not one object per
+            certificate).
         check: Verify every certificate's signature (the issuing authority
             itself may skip it).
 
@@ -149,38 +80,84 @@ class Registry:
     """
 
     def __init__(
-        self, ca_public_key: str, certificates: Iterable[NodeCertificate], *, check: bool = True
+        self,
+        ca_public_key: str,
+        certificates: Iterable[NodeCertificate] | CertificateColumns,
+        *,
+        check: bool = True,
     ) -> None:
         require_hex("ca_public_key", ca_public_key, PUBLIC_KEY_HEX_CHARS)
         self.ca_public_key = ca_public_key
-        self.certificates = tuple(certificates)
-        self.by_key: dict[str, NodeCertificate] = {}
-        self.by_id: dict[str, NodeCertificate] = {}
-        for cert in self.certificates:
-            if check and not cert.verify(ca_public_key):
-                raise ValueError(f"certificate of {cert.node_id!r} does not verify")
-            if cert.public_key in self.by_key or cert.node_id in self.by_id:
-                raise ValueError(f"certificate of {cert.node_id!r} repeats a key or an ID")
-            self.by_key[cert.public_key] = cert
-            self.by_id[cert.node_id] = cert
-        self.keys = frozenset(self.by_key)
-        self.root = merkle_root([cert.certificate_hash for cert in self.certificates])
+        self._by_id: dict[str, NodeCertificate] | None = None
+        if isinstance(certificates, CertificateColumns):
+            # The authority refused duplicate keys and IDs when it issued them.
+            columns = certificates.snapshot()
+            if check:
+                for cert in columns:
+                    if not cert.verify(ca_public_key):
+                        raise ValueError(f"certificate of {cert.node_id!r} does not verify")
+            self.certificates: Sequence[NodeCertificate] = columns
+            self._index_of = columns.index_of
+            leaves = [columns.leaf(i) for i in range(len(columns))]
+        else:
+            certs = tuple(certificates)
+            index: dict[str, int] = {}
+            ids: set[str] = set()
+            for i, cert in enumerate(certs):
+                if check and not cert.verify(ca_public_key):
+                    raise ValueError(f"certificate of {cert.node_id!r} does not verify")
+                if cert.public_key in index or cert.node_id in ids:
+                    raise ValueError(f"certificate of {cert.node_id!r} repeats a key or an ID")
+                index[cert.public_key] = i
+                ids.add(cert.node_id)
+            self.certificates = certs
+            self._index_of = index.get
+            leaves = [bytes.fromhex(cert.certificate_hash) for cert in certs]
+        self.root = merkle_root_of_digests(leaves)
+
+    @property
+    def by_key(self) -> Mapping[str, NodeCertificate]:
+        """Public key -> certificate (a view; certificates are rebuilt on lookup)."""
+        return _ByKey(self)
+
+    @property
+    def by_id(self) -> dict[str, NodeCertificate]:
+        """Node ID -> certificate (built on first use)."""
+        if self._by_id is None:
+            self._by_id = {cert.node_id: cert for cert in self.certificates}
+        return self._by_id
+
+    @property
+    def keys(self) -> Set[str]:
+        """The registered public keys (a set view)."""
+        return _Keys(self)
+
+    def certificate_of(self, public_key: str) -> NodeCertificate | None:
+        """The certificate of ``public_key``, or None."""
+        index = self._index_of(public_key)
+        return None if index is None else self.certificates[index]
 
     def __len__(self) -> int:
         return len(self.certificates)
 
     def __contains__(self, public_key: object) -> bool:
-        return public_key in self.by_key
+        return isinstance(public_key, str) and self._index_of(public_key) is not None
 
     def role_of(self, public_key: str) -> str | None:
         """The role of a registered key, or None."""
-        cert = self.by_key.get(public_key)
-        return None if cert is None else cert.role
+        index = self._index_of(public_key)
+        if index is None:
+            return None
+        certs = self.certificates
+        return certs.role(index) if isinstance(certs, CertificateColumns) else certs[index].role
 
     def wallet_of(self, public_key: str) -> str:
         """The wallet label of a registered key ("" if unregistered)."""
-        cert = self.by_key.get(public_key)
-        return "" if cert is None else cert.wallet
+        index = self._index_of(public_key)
+        if index is None:
+            return ""
+        certs = self.certificates
+        return certs.wallet(index) if isinstance(certs, CertificateColumns) else certs[index].wallet
 
     def genesis_params(self) -> dict[str, str]:
         """The params that bind a genesis to this registry."""
@@ -249,10 +226,13 @@ class CertificateAuthority:
         self.identity = identity
         self.max_identities_per_entity = max_identities_per_entity
         self._seed = bytes(randomness_seed)
-        self._issued: list[NodeCertificate] = []
+        self._issued = CertificateColumns()
+        # Certificates per entity: a node that is its own entity (the default) counts
+        # through ``_ids`` (minus ``_ids_of_others``), so a million self-entities need
+        # no counter each; explicit other entities are counted in ``_per_entity``.
         self._per_entity: dict[str, int] = {}
-        self._keys: set[str] = set()
         self._ids: set[str] = set()
+        self._ids_of_others: set[str] = set()
         self.refused: dict[str, int] = {}
 
     @property
@@ -286,9 +266,9 @@ class CertificateAuthority:
             raise self._refuse("bad_role", f"role must be one of {', '.join(ROLES)} (got {role!r})")
         if node_id in self._ids:
             raise self._refuse("duplicate_id", f"node ID {node_id!r} is already registered")
-        if public_key in self._keys:
+        if public_key in self._issued.index_by_key:
             raise self._refuse("duplicate_key", f"key {public_key[:12]}… is already registered")
-        if self._per_entity.get(entity, 0) >= self.max_identities_per_entity:
+        if self._entity_count(entity) >= self.max_identities_per_entity:
             raise self._refuse(
                 "quota",
                 f"entity {entity!r} already holds {self.max_identities_per_entity} identities",
@@ -309,10 +289,16 @@ class CertificateAuthority:
         signature = self.identity.sign(canonical_bytes_unchecked(fields)).hex()
         cert = NodeCertificate(**fields, signature=signature)
         self._issued.append(cert)
-        self._per_entity[entity] = self._per_entity.get(entity, 0) + 1
-        self._keys.add(public_key)
+        if entity != node_id:
+            self._per_entity[entity] = self._per_entity.get(entity, 0) + 1
+            self._ids_of_others.add(node_id)
         self._ids.add(node_id)
         return cert
+
+    def _entity_count(self, entity: str) -> int:
+        """Certificates issued so far to ``entity``."""
+        own = entity in self._ids and entity not in self._ids_of_others
+        return self._per_entity.get(entity, 0) + own
 
     def registry(self) -> Registry:
         """The certificates issued so far."""
@@ -340,3 +326,41 @@ def registry_for_run(
     for node_id, role, public_key in nodes:
         ca.register(node_id, role, public_key)
     return ca, ca.registry()
+
+
+class _ByKey(Mapping[str, NodeCertificate]):
+    """Public key -> certificate view of a :class:`Registry`."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def __getitem__(self, public_key: str) -> NodeCertificate:
+        cert = self._registry.certificate_of(public_key)
+        if cert is None:
+            raise KeyError(public_key)
+        return cert
+
+    def __contains__(self, public_key: object) -> bool:
+        return public_key in self._registry
+
+    def __iter__(self) -> Iterator[str]:
+        return (cert.public_key for cert in self._registry.certificates)
+
+    def __len__(self) -> int:
+        return len(self._registry)
+
+
+class _Keys(Set[str]):
+    """The registered public keys of a :class:`Registry` as a set view."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def __contains__(self, public_key: object) -> bool:
+        return public_key in self._registry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_ByKey(self._registry))
+
+    def __len__(self) -> int:
+        return len(self._registry)

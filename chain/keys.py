@@ -19,6 +19,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from chain.encoding import is_hex
 
+try:  # PyNaCl (libsodium) signs from the raw key about 2x faster than OpenSSL here.
+    from nacl.bindings import crypto_sign as _nacl_sign
+except ImportError:  # pragma: no cover - optional dependency
+    _nacl_sign = None
+
 PUBLIC_KEY_HEX_CHARS = 64
 SIGNATURE_BYTES = 64
 SIGNATURE_HEX_CHARS = 2 * SIGNATURE_BYTES
@@ -33,13 +38,17 @@ class Identity:
     rebuilt on unpickling.
     """
 
-    __slots__ = ("_private_key", "_public_bytes", "_public_hex")
+    __slots__ = ("_private_key", "_public_bytes", "_public_hex", "_secret_key")
 
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         """Wrap an existing private key; prefer :meth:`derive` or :meth:`from_private_bytes`."""
         self._private_key = private_key
         self._public_bytes = private_key.public_key().public_bytes_raw()
         self._public_hex = self._public_bytes.hex()
+        # libsodium's 64-byte secret key (seed || public key), when PyNaCl is installed.
+        self._secret_key = (
+            private_key.private_bytes_raw() + self._public_bytes if _nacl_sign else None
+        )
 
     @classmethod
     def derive(cls, run_seed: int, label: str) -> Identity:
@@ -91,7 +100,9 @@ class Identity:
         return self._private_key.private_bytes_raw()
 
     def sign(self, data: bytes) -> bytes:
-        """Return the 64-byte Ed25519 signature of ``data``."""
+        """Return the 64-byte Ed25519 signature of ``data`` (RFC 8032, deterministic)."""
+        if self._secret_key is not None:
+            return _nacl_sign(data, self._secret_key)[:64]
         return self._private_key.sign(data)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from chain.block import Block, leading_zero_bits
@@ -65,7 +66,7 @@ class Ledger:
         if not isinstance(genesis, Genesis):
             raise TypeError(f"genesis must be a Genesis (got {type(genesis).__name__})")
         self.registry = registry
-        self.registered: frozenset[str] | None = None
+        self.registered: AbstractSet[str] | None = None
         if "registry_root" in genesis.params or registry is not None:
             if registry is None or not registry.matches(genesis.params):
                 raise ValueError(

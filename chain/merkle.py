@@ -37,6 +37,18 @@ def merkle_root(tx_hashes: Sequence[str]) -> str:
         if len(leaf) != 32:
             raise ValueError(f"tx hash at index {position} is not 32 bytes of hex: {tx_hash!r}")
         level.append(leaf)
+    return merkle_root_of_digests(level)
+
+
+def merkle_root_of_digests(leaves: list[bytes]) -> str:
+    """:func:`merkle_root` of leaves given as raw 32-byte digests (the list is consumed).
+
+    Returns:
+        The root as 64 lowercase hex chars (the all-zero root for no leaves).
+    """
+    if not leaves:
+        return EMPTY_MERKLE_ROOT
+    level = leaves
     sha256 = hashlib.sha256
     while len(level) > 1:
         if len(level) % 2:

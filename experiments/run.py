@@ -153,7 +153,7 @@ def write_results(model: GridModel, run_dir: Path) -> None:
             ),
         )
         agents.insert(3, "area", model.agent_area[agents["agent"]])
-        agents.insert(4, "wallet", model.security.wallets[agents["agent"]])
+        agents.insert(4, "wallet", model.security.wallets(agents["agent"].to_numpy()))
     write_parquet(run_dir / "agents.parquet", agents)
     trades = _frame(model.trade_log)
     if len(trades):

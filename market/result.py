@@ -213,6 +213,21 @@ class ClearingResult:
                 cols[name] = col
             object.__setattr__(self, attr, MappingProxyType(cols))
 
+    @classmethod
+    def _trusted(
+        cls, trades: Trades, residual_wh: np.ndarray, diagnostics: Mapping[str, float]
+    ) -> ClearingResult:
+        """Wrap a fresh, non-negative int64 residual column without copying it."""
+        result = object.__new__(cls)
+        object.__setattr__(result, "trades", trades)
+        object.__setattr__(result, "residual_wh", frozen(residual_wh))
+        object.__setattr__(
+            result, "diagnostics", {str(k): float(v) for k, v in diagnostics.items()}
+        )
+        object.__setattr__(result, "order_columns", MappingProxyType({}))
+        object.__setattr__(result, "trade_columns", MappingProxyType({}))
+        return result
+
     def __getstate__(self) -> dict[str, object]:
         # Read-only mappings do not pickle; ship plain dicts.
         return {

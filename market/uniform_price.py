@@ -29,8 +29,9 @@ import numpy as np
 from market.book import OrderBook
 from market.context import MarketContext
 from market.diagnostics import clearing_diagnostics
-from market.result import ClearingResult, Trades
-from market.sorted_pairing import clear_sorted_pairing, match_sorted
+from market.result import ClearingResult
+from market.sorted_pairing import clear_sorted_pairing
+from market.sorted_walk import match_sorted
 
 
 @dataclass(frozen=True)
@@ -91,24 +92,10 @@ def clear_uniform_price(book: OrderBook, k: float = 0.5) -> ClearingResult:
         raise ValueError(f"k must lie in [0, 1] (got {k})")
     match = match_sorted(book)
     n = match.quantity_wh.shape[0]
-    if n == 0:
-        trades = Trades.empty()
-        bid_m = ask_m = price = 0.0
-    else:
-        bid_m = float(match.bid[-1])
-        ask_m = float(match.ask[-1])
-        # min/max keep the price inside [ask_m, bid_m] despite rounding.
-        price = min(max(ask_m + k * (bid_m - ask_m), ask_m), bid_m)
-        trades = Trades._trusted(
-            buyer=book.agent[match.buyer_order],
-            seller=book.agent[match.seller_order],
-            buyer_order=match.buyer_order,
-            seller_order=match.seller_order,
-            buyer_area=book.area[match.buyer_order],
-            seller_area=book.area[match.seller_order],
-            quantity_wh=match.quantity_wh,
-            price=np.full(n, price),
-        )
+    bid_m, ask_m = match.marginal_bid, match.marginal_ask
+    # min/max keep the price inside [ask_m, bid_m] despite rounding.
+    price = min(max(ask_m + k * (bid_m - ask_m), ask_m), bid_m) if n else 0.0
+    trades = match.trades(np.full(n, price))
     diagnostics = clearing_diagnostics(book, trades)
     diagnostics.update(clearing_price=price, marginal_bid=bid_m, marginal_ask=ask_m)
-    return ClearingResult(trades, match.residual_wh, diagnostics)
+    return ClearingResult._trusted(trades, match.residual_wh, diagnostics)

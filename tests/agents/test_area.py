@@ -56,6 +56,7 @@ def test_counts_and_agents_per_kind():
         counts.evs,
         counts.providers,
     ) == (20, 10, 3, 5, 1)
+    area.place_agents()
     by_type = area.world.agents_by_type
     assert len(by_type[Prosumer]) == 20
     assert len(by_type[ElectricVehicle]) == 5
@@ -74,6 +75,28 @@ def test_counts_and_agents_per_kind():
     assert area.public_keys[0] == Identity.derive(1, "agent/1").public_hex
     assert area.public_keys[25] == Identity.derive(1, "agent/26").public_hex
     assert list(area.genesis_balances_micro.values()) == area.wallets.wallet_micro.tolist()
+
+
+def test_vectorised_path_creates_mesa_agents_only_when_asked():
+    lazy = Area(make_spec())
+    assert [type(a) for a in lazy.world.agents] == [Aggregator]
+    eager = Area(make_spec(agent_path="per_agent"))
+    for step in range(40):  # past the morning commute: some EVs are at work
+        lazy.decide(step)
+        eager.decide(step)
+    assert len(lazy.world.agents) == 1
+    # Placed late, every EV sits where its trip has taken it, like the moved ones.
+    assert [v.cell.coordinate for v in lazy.vehicles] == [v.cell.coordinate for v in eager.vehicles]
+    assert len(lazy.world.agents) == len(eager.world.agents) == 27
+    assert lazy.prosumers[3].identity.public_hex == Identity.derive(1, "agent/4").public_hex
+    seen = {tuple(v.cell.coordinate for v in lazy.vehicles)}
+    for step in range(40, 96):  # the rest of the day: the placed EVs follow their trips
+        lazy.decide(step)
+        eager.decide(step)
+        cells = [v.cell.coordinate for v in lazy.vehicles]
+        assert cells == [v.cell.coordinate for v in eager.vehicles]
+        seen.add(tuple(cells))
+    assert len(seen) > 1  # some EV did move after it was placed
 
 
 def test_agents_sit_on_cells_of_their_bus():
