@@ -60,6 +60,8 @@ def summarize(model: GridModel) -> dict[str, Any]:
             "trades": int(totals.get("trades", 0)),
             "transactions": int(sum(block.n_tx for c in chains for block in c.blocks)),
             "transactions_rejected": int(totals.get("transactions_rejected", 0)),
+            # Payments whose signature failed their area aggregator's check (never sent).
+            "payments_dropped": int(sum(model.runtime.payments_dropped())),
             "blocks": sum(c.ledger.height for c in chains),
         },
         "chain": layout.chain_metrics(),

@@ -56,6 +56,7 @@ from agents.state import (
 from agents.tariff import TimeOfUseTariff
 from agents.trips import EVRoutes, away_mask, step_trip_km
 from chain.keyring import KeyRing
+from chain.keys import verify_signature
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
 
@@ -612,13 +613,13 @@ class Area:
                 batch.amount_micro,
                 batch.kind,
                 [
-                    {
-                        "trade_id": int(batch.trade_id[i]),
-                        "step": batch.step,
-                        "energy_wh": int(batch.energy_wh[i]),
-                        "price_micro_per_kwh": int(batch.price_micro[i]),
-                    }
-                    for i in range(len(payer_rows))
+                    {"trade_id": t, "step": batch.step, "energy_wh": e, "price_micro_per_kwh": p}
+                    for t, e, p in zip(
+                        batch.trade_id.tolist(),
+                        batch.energy_wh.tolist(),
+                        batch.price_micro.tolist(),
+                        strict=True,
+                    )
                 ],
                 batch.timestamp_ms,
             )
@@ -677,10 +678,18 @@ class Area:
     ) -> list[SignedTransaction]:
         """Sign one transaction per payer row, each on its chain with the next nonce.
 
+        Every signature is verified right after signing, in the area's process (on the
+        Ray worker under ``runtime=ray``): the aggregator is the first validator of its
+        users' payments, so the driver's chain can admit the returned transactions with
+        ``Chain.submit(..., verified=True)`` without verifying them again (the trust
+        boundary is described in ``docs/consensus.md``). A payment whose signature
+        does not verify is left out and counted in ``aggregator.payments_dropped``.
+
         ``chain_ids`` is None on a single-chain layout (everything on the home chain).
         """
         home = self.spec.chain_id
         signed = []
+        amounts = np.asarray(amounts).tolist()
         for i, row in enumerate(payer_rows.tolist()):
             chain_id = chain_ids[i] if chain_ids is not None else home
             # One nonce sequence per chain: the wallet's own for the home chain.
@@ -691,14 +700,28 @@ class Area:
                 chain_id=chain_id,
                 sender=self.public_keys[row],
                 receiver=receivers[i],
-                amount=int(amounts[i]),
+                amount=amounts[i],
                 nonce=nonce,
                 kind=kinds[i],
                 payload=payloads[i],
                 timestamp_ms=timestamp_ms,
             )
-            signed.append(sign_transaction(self.identities[row], tx))
+            stx = self._sign(row, tx)
+            # The aggregator checks the signature against the payer's registered key,
+            # as every validator would; a payment that fails is dropped and counted,
+            # and its nonce goes to the payer's next payment.
+            if not verify_signature(
+                self.public_keys[row], bytes.fromhex(stx.signature), stx.tx.canonical()
+            ):
+                nonces[row] = nonce
+                self.aggregator.payments_dropped += 1
+                continue
+            signed.append(stx)
         return signed
+
+    def _sign(self, row: int, tx: Transaction) -> SignedTransaction:
+        """The payer's signature of ``tx`` (one place, so tests can tamper with it)."""
+        return sign_transaction(self.identities[row], tx)
 
     def _chain_nonces(self, chain_id: str) -> np.ndarray:
         """Next nonce of every wallet on a chain other than the home chain (dual layout)."""

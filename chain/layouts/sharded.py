@@ -135,8 +135,14 @@ class ShardedLayout(Layout):
         payer_area: np.ndarray,
         payee_area: np.ndarray,
         payee_key: Sequence[str],
+        *,
+        verified: bool = False,
     ) -> list[tuple[SignedTransaction, LedgerError]]:
-        """Submit intra-area payments directly and start an exchange for each cross one."""
+        """Submit intra-area payments directly and start an exchange for each cross one.
+
+        ``verified``: as :meth:`chain.node.Chain.submit`, for the payments offered
+        here (the escrow's own credit and refund legs are always verified in full).
+        """
         if not (len(stxs) == len(payer_area) == len(payee_area) == len(payee_key)):
             raise ValueError("stxs, payer_area, payee_area and payee_key must have equal lengths")
         rejected: list[tuple[SignedTransaction, LedgerError]] = []
@@ -146,7 +152,7 @@ class ShardedLayout(Layout):
             if chain is None:
                 raise ValueError(f"chain_id {stx.tx.chain_id!r} is not a chain of this layout")
             if not self.is_cross(a, b):
-                rejected.extend(chain.submit([stx]))
+                rejected.extend(chain.submit([stx], verified=verified))
                 continue
             payment = CrossPayment(
                 trade_id=int(stx.tx.payload.get("trade_id", -1)),
@@ -159,7 +165,7 @@ class ShardedLayout(Layout):
                 lock_tx=stx.tx_hash,
                 submitted_ms=stx.tx.timestamp_ms,
             )
-            errors = chain.submit([stx])
+            errors = chain.submit([stx], verified=verified)
             if errors:  # the payer's shard refuses the lock: no leg anywhere
                 rejected.extend(errors)
                 continue

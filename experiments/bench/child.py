@@ -37,11 +37,17 @@ def _run_model(cfg) -> tuple[Any, float, float, float]:
     return model, built - start, time.perf_counter() - built, time.process_time() - cpu
 
 
-def child_day(households: int, steps: int, sign_orders: bool = True) -> dict[str, Any]:
-    """Run one local day in this process and measure it (the child's work)."""
+def child_day(
+    households: int, steps: int, sign_orders: bool = True, threads: int | None = None
+) -> dict[str, Any]:
+    """Run one local day in this process and measure it (the child's work).
+
+    ``threads``: ``runtime.threads`` of the local runtime (None: the default, one per core).
+    """
     from experiments.bench.signatures import bench_identities, measure_signature_cost
 
-    cfg = make_config(*day_overrides(households, steps, sign_orders))
+    extra = () if threads is None else (f"runtime.threads={threads}",)
+    cfg = make_config(*day_overrides(households, steps, sign_orders), *extra)
     model, build_s, run_s, cpu_s = _run_model(cfg)
     peak = peak_rss_bytes()
     cost = measure_signature_cost(_sample_messages(model), bench_identities(256))
@@ -55,6 +61,7 @@ def child_day(households: int, steps: int, sign_orders: bool = True) -> dict[str
         "payments": int(model.totals["transactions_submitted"]),
         "orders": int(model.totals["orders"]),
         "orders_signed": bool(cfg.simulation.sign_orders),
+        "threads": model.runtime.n_threads,
         "trades": int(model.totals["trades"]),
         "blocks": int(model.chain.ledger.height),
         "ledger_head": model.chain.head_hash,
@@ -108,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ray-workers", default=None, help="comma-separated worker counts")
     parser.add_argument("--baseline", action="store_true")
     parser.add_argument("--unsigned-orders", action="store_true")
+    parser.add_argument("--threads", type=int, default=None, help="runtime.threads (local)")
     args = parser.parse_args(argv)
     if args.baseline:
         result = child_baseline()
@@ -115,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers = [int(w) for w in args.ray_workers.split(",")]
         result = child_ray(args.households, args.steps, workers)
     else:
-        result = child_day(args.households, args.steps, not args.unsigned_orders)
+        result = child_day(args.households, args.steps, not args.unsigned_orders, args.threads)
     print(json.dumps(result))
     return 0
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 # ---------------------------------------------------------------- runtime/
 @dataclass
 class LocalRuntimeSchema:
-    """All areas in this process."""
+    """All areas in this process, stepped on ``threads`` threads."""
 
     _target_: str = "agents.runtime.LocalRuntime"
+    threads: int | None = None
 
 
 @dataclass

@@ -124,3 +124,15 @@ def test_faulty_validators_map_onto_each_consensus():
         veto.with_faulty_validators(Pbft())
     with pytest.raises(ParameterError, match="kinds"):
         AdversaryConfig(kinds=["teleport"])
+
+
+def test_honest_payments_are_admitted_pre_verified_but_forgeries_are_not(attacked_run):
+    # The honest settlement path submits with verified=True (the areas checked the
+    # signatures); the injector's forged signatures still meet the full check, and the
+    # independent verifier re-checks every committed signature.
+    run_dir, summary = attacked_run
+    assert summary["counts"]["payments_dropped"] == 0
+    forge = summary["security"]["attacks"]["forge"]
+    assert forge["attempted"] > 0 and forge["rejected"] == forge["attempted"]
+    assert forge["errors"] == {"InvalidSignature": forge["attempted"]}
+    assert verify_run(run_dir).ok

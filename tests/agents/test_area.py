@@ -445,6 +445,40 @@ def test_settle_signs_payments_with_consecutive_nonces_and_books_money():
     assert area.providers.sold_wh.tolist() == [50]
 
 
+def test_payment_with_a_bad_signature_is_dropped_and_its_nonce_reused(monkeypatch):
+    area = Area(make_spec())
+    area.decide(0)
+    honest = Area._sign
+
+    def tamper(self, row, tx):
+        stx = honest(self, row, tx)
+        if tx.payload["trade_id"] == 11:  # flip one bit of this payment's signature
+            bad = bytearray(bytes.fromhex(stx.signature))
+            bad[0] ^= 1
+            return dataclasses.replace(stx, signature=bad.hex())
+        return stx
+
+    monkeypatch.setattr(Area, "_sign", tamper)
+    batch = _batch(
+        area,
+        0,
+        trade_id=[10, 11, 12],
+        payer=[3, 3, 3],
+        receiver_rows=[25, 25, 25],
+        amount=[1, 2, 3],
+        receipt_agent=[26, 26, 26],
+        receipt_micro=[1, 2, 3],
+        receipt_wh=[100, 200, 300],
+    )
+    signed, _ = area.settle(batch)
+    assert [s.tx.payload["trade_id"] for s in signed] == [10, 12]
+    # The dropped payment's nonce goes to the next one: the payer's sequence has no gap.
+    assert [s.tx.nonce for s in signed] == [0, 1]
+    assert area.wallets.nonce[2] == 2
+    assert area.aggregator.payments_dropped == 1
+    assert all(s.verify_signature() for s in signed)
+
+
 def test_settle_empty_batch_changes_nothing():
     area = Area(make_spec())
     area.decide(0)

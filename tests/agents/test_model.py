@@ -133,6 +133,7 @@ def test_money_is_conserved_and_wallets_mirror_the_ledger(run):
         "trades": len(np.concatenate([log["trade_id"] for log in model.trade_log])),
         "transactions": summary["counts"]["trades"],
         "transactions_rejected": 0,
+        "payments_dropped": 0,
         "blocks": model.chain.ledger.height,
     }
 

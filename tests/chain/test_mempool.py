@@ -114,3 +114,37 @@ def test_take_respects_max_n_and_restore_puts_back(pool: Mempool) -> None:
     assert list(pool) == stxs
     assert pool.pending_nonce(ALICE.public_hex) == 5
     assert pool.pending_balance(BOB.public_hex) == 1 * COIN + 5
+
+
+# ---------------------------------------------------------------- pre-verified admission
+def _forged(stx):
+    """The same transaction with one bit of its signature flipped."""
+    bad = bytearray(bytes.fromhex(stx.signature))
+    bad[0] ^= 1
+    return replace(stx, signature=bad.hex())
+
+
+def test_forged_signature_is_rejected_without_the_verified_flag(pool: Mempool) -> None:
+    with pytest.raises(InvalidSignature):
+        pool.add(_forged(pay(ALICE, BOB, 1, 0)))
+    assert len(pool) == 0
+
+
+def test_verified_admission_skips_only_the_signature_check(pool: Mempool, ledger: Ledger) -> None:
+    # The caller vouches for the signature: the Ed25519 check is skipped (that is the
+    # trust the flag expresses) and the signature is recorded like any admitted one.
+    stx = pay(ALICE, BOB, 1, 0)
+    pool.add(stx, verified=True)
+    assert ledger.verified_signatures[stx.tx_hash] == stx.signature
+    # Every other rule still applies.
+    with pytest.raises(StaleNonce):
+        pool.add(pay(ALICE, BOB, 1, 0, timestamp_ms=5), verified=True)
+    with pytest.raises(FutureNonce):
+        pool.add(pay(ALICE, BOB, 1, 5), verified=True)
+    with pytest.raises(Overdraft):
+        pool.add(pay(BOB, ALICE, 2 * COIN, 0), verified=True)
+    with pytest.raises(InvalidTransaction, match="chain"):
+        pool.add(pay(ALICE, BOB, 1, 1, chain_id="other"), verified=True)
+    with pytest.raises(InvalidTransaction, match="does not match"):
+        pool.add(replace(pay(ALICE, BOB, 1, 1), tx_hash="00" * 32), verified=True)
+    assert len(pool) == 1

@@ -10,9 +10,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chain import SignedTransaction, Transaction, sign_transaction, sign_transactions
-from chain.encoding import sha256_hex
+from chain.encoding import canonical_bytes_unchecked, sha256_hex
+from chain.transaction import _canonical_fast
 from tests.chain.builders import CHAIN_ID, users
 
 ALICE, BOB, CAROL = users(3)
@@ -133,3 +136,47 @@ def test_sign_transactions_batch_keeps_order() -> None:
 def test_signed_transaction_type_checks() -> None:
     with pytest.raises(TypeError):
         SignedTransaction("tx", "h", "s")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- fast canonical encoding
+
+
+_TEXT = st.text(min_size=1, max_size=12)  # any unicode: quotes, controls, non-ASCII
+_INT = st.integers(min_value=0, max_value=2**63 - 1)
+
+
+@given(
+    chain_id=_TEXT,
+    kind=_TEXT,
+    amount=_INT,
+    nonce=_INT,
+    timestamp_ms=_INT,
+    payload=st.dictionaries(
+        st.text(max_size=8), st.integers(min_value=-(2**70), max_value=2**70), max_size=5
+    ),
+)
+def test_fast_canonical_bytes_equal_the_json_encoding(
+    chain_id, kind, amount, nonce, timestamp_ms, payload
+):
+    alice, bob = users(2)
+    try:
+        tx = Transaction(
+            chain_id, alice.public_hex, bob.public_hex, amount, nonce, kind, payload, timestamp_ms
+        )
+    except ValueError:  # a lone surrogate cannot be UTF-8 encoded, either way
+        return
+    assert _canonical_fast(tx) == canonical_bytes_unchecked(tx._frozen_body())
+    assert tx.canonical() == canonical_bytes_unchecked(tx._frozen_body())
+
+
+def test_payloads_that_are_not_string_to_int_take_the_general_encoder():
+    alice, bob = users(2)
+    for payload in ({"ok": True}, {"a": [1, 2]}, {"a": {"b": 1}}, {"s": "x"}, {"n": None}):
+        tx = Transaction(CHAIN_ID, alice.public_hex, bob.public_hex, 1, 0, "t", payload, 0)
+        assert _canonical_fast(tx) is None
+        assert (
+            tx.canonical()
+            == json.dumps(
+                tx.body(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode()
+        )

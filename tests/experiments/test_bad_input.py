@@ -104,6 +104,8 @@ CATALOGUE = [
     ("resume=true", ["resume=true", "no checkpoint.pkl"]),
     ("debug.invariants=sometimes", ["debug.invariants", "bool"]),
     ("runtime=ray runtime.max_restarts=-1", ["runtime.max_restarts", ">= 0"]),
+    ("runtime.threads=0", ["runtime.threads", ">= 1", "null"]),
+    ("runtime.threads=two", ["runtime.threads", "Integer"]),
     # adversaries (docs/security.md)
     ("adversary.share=1.5", ["adversary.share", "[0, 1]"]),
     ("adversary.kinds=[teleport]", ["adversary.kinds", "double_spend"]),
