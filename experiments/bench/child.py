@@ -38,16 +38,22 @@ def _run_model(cfg) -> tuple[Any, float, float, float]:
 
 
 def child_day(
-    households: int, steps: int, sign_orders: bool = True, threads: int | None = None
+    households: int,
+    steps: int,
+    sign_orders: bool = True,
+    threads: int | None = None,
+    settlement_period: int = 0,
 ) -> dict[str, Any]:
     """Run one local day in this process and measure it (the child's work).
 
     ``threads``: ``runtime.threads`` of the local runtime (None: the default, one per core).
+    ``settlement_period``: steps per net-settlement window (0: one payment per trade).
     """
     from experiments.bench.signatures import bench_identities, measure_signature_cost
 
     extra = () if threads is None else (f"runtime.threads={threads}",)
-    cfg = make_config(*day_overrides(households, steps, sign_orders), *extra)
+    overrides = day_overrides(households, steps, sign_orders, settlement_period)
+    cfg = make_config(*overrides, *extra)
     model, build_s, run_s, cpu_s = _run_model(cfg)
     peak = peak_rss_bytes()
     cost = measure_signature_cost(_sample_messages(model), bench_identities(256))
@@ -62,6 +68,7 @@ def child_day(
         "orders": int(model.totals["orders"]),
         "orders_signed": bool(cfg.simulation.sign_orders),
         "threads": model.runtime.n_threads,
+        "settlement_period_steps": settlement_period,
         "trades": int(model.totals["trades"]),
         "blocks": int(model.chain.ledger.height),
         "ledger_head": model.chain.head_hash,
@@ -116,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", action="store_true")
     parser.add_argument("--unsigned-orders", action="store_true")
     parser.add_argument("--threads", type=int, default=None, help="runtime.threads (local)")
+    parser.add_argument(
+        "--settlement-period", type=int, default=0, help="net settlement window, steps (0: off)"
+    )
     args = parser.parse_args(argv)
     if args.baseline:
         result = child_baseline()
@@ -123,7 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers = [int(w) for w in args.ray_workers.split(",")]
         result = child_ray(args.households, args.steps, workers)
     else:
-        result = child_day(args.households, args.steps, not args.unsigned_orders, args.threads)
+        result = child_day(
+            args.households,
+            args.steps,
+            not args.unsigned_orders,
+            args.threads,
+            args.settlement_period,
+        )
     print(json.dumps(result))
     return 0
 

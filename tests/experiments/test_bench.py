@@ -149,12 +149,17 @@ def test_day_steps_must_divide_the_day():
     assert "time.step_minutes=15" in day_overrides(100, 96)
     with pytest.raises(ValueError, match="steps must divide 96"):
         day_overrides(100, 5)
+    net = day_overrides(100, 96, sign_orders=False, settlement_period=12)
+    assert "settlement.mode=net" in net and "settlement.period_steps=12" in net
+    assert not any(o.startswith("settlement.") for o in day_overrides(100, 96))
 
 
 def test_full_plan_sizes_follow_max_agents():
     plan = full_plan(100_000)
     assert plan.day_steps == {1_000: 96, 10_000: 96, 100_000: 8}
-    assert plan.day_unsigned_orders_at == (100_000,)
+    assert plan.day_unsigned_orders_at == (1_000, 10_000, 100_000)
+    assert plan.net_settlement_days == {10_000: 12, 100_000: 12}
+    assert full_plan(1_000).net_settlement_days == {}
     assert full_plan(1_000_000, day_steps=2).day_steps[1_000_000] == 2
     assert full_plan(10_000).ray_households == 10_000
     with pytest.raises(ValueError, match="max_agents"):
@@ -271,7 +276,14 @@ def test_tiny_benchmark_writes_every_required_figure(tmp_path, capsys):
     assert result["errors"] == {}
     assert result["details"]["agent_step"]["same_orders"] is True
     assert result["details"]["ray"]["identical_ledger_heads"] is True
-    assert "agent step, vectorised" in capsys.readouterr().out
+    net = result["details"]["days"]["days_net_settlement"]["100"]
+    assert net["steps"] == 96 and net["settlement_period_steps"] == 48
+    assert not net["orders_signed"]
+    # Two windows: far fewer signed transactions than the per-trade days' payments.
+    assert 0 < result["ratios"]["net_settlement_signed_tx_per_household"]["100"] < 10
+    printed = capsys.readouterr().out
+    assert "agent step, vectorised" in printed
+    assert "net settlement, orders unsigned" in printed
 
 
 def test_cli_rejects_unknown_scenarios(capsys):
