@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -31,6 +32,21 @@ def local_head() -> str:
     return model.chain.head_hash
 
 
+def wait_until_dead(ray, actor) -> None:
+    """Block until a ``ray.kill`` of ``actor`` has landed (the kill is asynchronous).
+
+    Without this, a call sent right after the kill may still run, and the death would
+    surface one call later than the test means it to.
+    """
+    for _ in range(400):
+        try:
+            ray.get(actor.payments_dropped.remote(), timeout=10)
+        except Exception:  # noqa: BLE001 - RayActorError / ActorDiedError once it is dead
+            return
+        time.sleep(0.05)
+    raise AssertionError("the killed actor is still answering")
+
+
 def kill_worker_before(monkeypatch, ray, method: str, step: int, worker: int) -> list[int]:
     """Kill actor ``worker`` (no Ray restart) just before ``method`` of ``step`` is sent."""
     killed = []
@@ -40,6 +56,7 @@ def kill_worker_before(monkeypatch, ray, method: str, step: int, worker: int) ->
         current = arg if method == "decide" else arg[0].step
         if current == step and not killed:
             ray.kill(self._workers[worker], no_restart=True)
+            wait_until_dead(ray, self._workers[worker])
             killed.append(current)
         return original(self, arg)
 
@@ -79,6 +96,7 @@ def dying_replacements(monkeypatch, ray, killed: list[int]) -> None:
         worker = real(specs)
         if killed:
             ray.kill(worker, no_restart=True)
+            wait_until_dead(ray, worker)
         return worker
 
     monkeypatch.setattr(ray_workers, "new_worker", dying)
