@@ -56,7 +56,6 @@ from agents.state import (
 from agents.tariff import TimeOfUseTariff
 from agents.trips import EVRoutes, away_mask, step_trip_km
 from chain.keyring import KeyRing
-from chain.keys import verify_signature
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
 
@@ -710,9 +709,7 @@ class Area:
             # The aggregator checks the signature against the payer's registered key,
             # as every validator would; a payment that fails is dropped and counted,
             # and its nonce goes to the payer's next payment.
-            if not verify_signature(
-                self.public_keys[row], bytes.fromhex(stx.signature), stx.tx.canonical()
-            ):
+            if not stx.verify_signature():
                 nonces[row] = nonce
                 self.aggregator.payments_dropped += 1
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from chain.keys import Identity, verify_signature
+from chain.keys import Identity
 from chain.transaction import SignedTransaction, Transaction, sign_transaction
 
 
@@ -24,8 +24,7 @@ def sign_and_check(
     out: list[SignedTransaction | None] = []
     for signer, tx in zip(signers, txs, strict=True):
         stx = sign_transaction(signer, tx)
-        ok = verify_signature(tx.sender, bytes.fromhex(stx.signature), tx.canonical())
-        out.append(stx if ok else None)
+        out.append(stx if stx.verify_signature() else None)
     return out
 
 
