@@ -13,6 +13,7 @@ import dataclasses
 import math
 import os
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -186,6 +187,7 @@ class GridModel(mesa.Model):
         self.invariants = (
             StepInvariants(list(self.ledger_layout.chains.values())) if check_invariants else None
         )
+        self.spill_dir: Path | None = None  # see spill_to
         self.trade_log: list[dict[str, np.ndarray]] = []
         self.agent_log: list[dict[str, np.ndarray]] = []
         self.metrics: dict[str, float] = {
@@ -834,6 +836,19 @@ class GridModel(mesa.Model):
                 collected = len(next(iter(collector.model_vars.values())))
                 collector._new_model_reporter(name, _market_reporter(name))
                 collector.model_vars[name] = [float("nan")] * collected
+
+    def spill_to(self, directory: str | os.PathLike[str]) -> None:
+        """Keep what the run has logged so far, and logs from now on, in ``directory``.
+
+        Large runs cannot hold a day's trade log, agent samples and sealed blocks in
+        memory (issue 6: about 1.6 KB per payment). After this call those are written
+        to files under ``directory`` as the run goes and only bounded buffers stay in
+        memory; the result writers (``experiments.run.write_results``) read them back
+        from there. Without a call everything stays in memory (library use, tests).
+        ``experiments.run.run_simulation`` passes ``<run_dir>/.spill``.
+        """
+        self.spill_dir = Path(directory)
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
 
     def run(self, progress=None, after_step=None) -> None:
         """Run every step not yet run, then seal what is left in the mempool.

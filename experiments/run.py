@@ -80,6 +80,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         except BaseException:
             model.runtime.close()
             raise
+    model.spill_to(run_dir / ".spill")
     built = time.perf_counter()
     progress = cfg.output.progress
     if progress is None:
