@@ -135,6 +135,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "overrides": _overrides(),
     }
     write_json(run_dir / "summary.json", clean_floats(summary))
+    shutil.rmtree(run_dir / ".spill", ignore_errors=True)  # read back into the results above
     if not cfg.checkpoint.keep:
         checkpoint.remove_checkpoint(run_dir)
     return summary
