@@ -98,6 +98,7 @@ class Registry:
                         raise ValueError(f"certificate of {cert.node_id!r} does not verify")
             self.certificates: Sequence[NodeCertificate] = columns
             self._index_of = columns.index_of
+            self._key_index: Mapping[str, int] = columns.index_by_key
             leaves = [columns.leaf(i) for i in range(len(columns))]
         else:
             certs = tuple(certificates)
@@ -112,6 +113,7 @@ class Registry:
                 ids.add(cert.node_id)
             self.certificates = certs
             self._index_of = index.get
+            self._key_index = index
             leaves = [bytes.fromhex(cert.certificate_hash) for cert in certs]
         self.root = merkle_root_of_digests(leaves)
 
@@ -142,6 +144,18 @@ class Registry:
 
     def __contains__(self, public_key: object) -> bool:
         return isinstance(public_key, str) and self._index_of(public_key) is not None
+
+    def unregistered(self, public_keys: Iterable[str]) -> set[str]:
+        """The keys among ``public_keys`` that hold no certificate of this registry.
+
+        One C-level set difference against the key index when the index holds exactly
+        this registry's keys (the authority issued none since the snapshot); otherwise
+        one :meth:`__contains__` per distinct key. Non-string keys count as unregistered.
+        """
+        keys = set(public_keys)
+        if len(self._key_index) == len(self.certificates):
+            return keys.difference(self._key_index)
+        return {key for key in keys if key not in self}
 
     def role_of(self, public_key: str) -> str | None:
         """The role of a registered key, or None."""
@@ -358,6 +372,10 @@ class _Keys(Set[str]):
 
     def __contains__(self, public_key: object) -> bool:
         return public_key in self._registry
+
+    def unregistered(self, public_keys: Iterable[str]) -> set[str]:
+        """The keys among ``public_keys`` not in this set (:meth:`Registry.unregistered`)."""
+        return self._registry.unregistered(public_keys)
 
     def __iter__(self) -> Iterator[str]:
         return iter(_ByKey(self._registry))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from chain.encoding import (
@@ -156,13 +157,20 @@ class Block:
     def size_bytes(self) -> int:
         """Wire size estimate: header and transactions as canonical bytes plus raw signatures.
 
-        Hashes are not counted because receivers recompute them.
+        Hashes are not counted because receivers recompute them. Computed once per
+        block (every field it depends on is immutable) and kept with the block.
         """
-        return (
-            len(self.header.canonical())
-            + SIGNATURE_BYTES
-            + sum(stx.size_bytes for stx in self.transactions)
-        )
+        size = self.__dict__.get("_size_bytes")
+        if size is None:
+            transactions = self.transactions
+            canonical = map(methodcaller("canonical"), map(attrgetter("tx"), transactions))
+            size = (
+                len(self.header.canonical())
+                + SIGNATURE_BYTES * (1 + len(transactions))
+                + sum(map(len, canonical))
+            )
+            object.__setattr__(self, "_size_bytes", size)
+        return size  # type: ignore[no-any-return]
 
 
 def leading_zero_bits(hash_hex: str) -> int:

@@ -24,7 +24,13 @@ from chain.genesis import Genesis
 from chain.keys import verify_signature_hex
 from chain.merkle import merkle_root
 from chain.miner_set import MINER_SET_KIND, MinerSchedule, parse_miner_set
-from chain.rules import check_funds, check_integrity, check_nonce, check_registered
+from chain.rules import (
+    check_funds,
+    check_integrity,
+    check_nonce,
+    check_registered,
+    unregistered_among,
+)
 from chain.transaction import SignedTransaction
 
 __all__ = ["Genesis", "Ledger"]
@@ -257,26 +263,39 @@ class Ledger:
         new_nonces: dict[str, int] = {}
         chain_id = self.chain_id
         verified = self.verified_signatures
+        cached_signature = verified.get
         registered = self.registered
+        transactions = block.transactions
+        unregistered = unregistered_among(
+            [stx.tx.sender for stx in transactions if isinstance(stx, SignedTransaction)],
+            registered,
+        )
         miner_sets = []
-        for index, stx in enumerate(block.transactions):
+        for index, stx in enumerate(transactions):
+            if type(stx) is not SignedTransaction and not isinstance(stx, SignedTransaction):
+                self._recheck(block, index, stx, registered, 0, 0, miner_sets)  # raises
             tx = stx.tx
             sender = tx.sender
-            try:
-                check_integrity(stx, chain_id, verified)
-                check_registered(stx, registered)
-                expected = new_nonces.get(sender)
-                check_nonce(stx, nonces.get(sender, 0) if expected is None else expected)
-                available = new_balances.get(sender)
-                if available is None:
-                    available = balances.get(sender, 0)
-                check_funds(stx, available)
-                if tx.kind == MINER_SET_KIND:
-                    miner_sets.append(
-                        parse_miner_set(stx, self.genesis, self.registry, block.height + 1)
-                    )
-            except LedgerError as err:
-                raise type(err)(f"block {block.height} tx {index}: {err}") from None
+            expected = new_nonces.get(sender)
+            if expected is None:
+                expected = nonces.get(sender, 0)
+            available = new_balances.get(sender)
+            if available is None:
+                available = balances.get(sender, 0)
+            tx_hash = stx.tx_hash
+            # Every rule on inline comparisons; the rule functions run (to raise the
+            # typed error, verify an uncached signature or parse a miner set) only
+            # when one of them fails.
+            if not (
+                tx.chain_id == chain_id
+                and tx_hash == tx.tx_hash
+                and cached_signature(tx_hash) == stx.signature
+                and sender not in unregistered
+                and tx.nonce == expected
+                and tx.amount <= available
+                and tx.kind != MINER_SET_KIND
+            ):
+                self._recheck(block, index, stx, registered, expected, available, miner_sets)
             new_nonces[sender] = tx.nonce + 1
             new_balances[sender] = available - tx.amount
             receiver_balance = new_balances.get(tx.receiver)
@@ -284,3 +303,30 @@ class Ledger:
                 receiver_balance = balances.get(tx.receiver, 0)
             new_balances[tx.receiver] = receiver_balance + tx.amount
         return new_balances, new_nonces, miner_sets
+
+    def _recheck(
+        self,
+        block: Block,
+        index: int,
+        stx: SignedTransaction,
+        registered: AbstractSet[str] | None,
+        expected_nonce: int,
+        available: int,
+        miner_sets: list,
+    ) -> None:
+        """Run every rule on transaction ``index`` of ``block`` and raise the first broken one.
+
+        Returns normally when the transaction is valid (an uncached signature that
+        verifies; a miner-set record, appended to ``miner_sets``).
+        """
+        try:
+            check_integrity(stx, self.chain_id, self.verified_signatures)
+            check_registered(stx, registered)
+            check_nonce(stx, expected_nonce)
+            check_funds(stx, available)
+            if stx.tx.kind == MINER_SET_KIND:
+                miner_sets.append(
+                    parse_miner_set(stx, self.genesis, self.registry, block.height + 1)
+                )
+        except LedgerError as err:
+            raise type(err)(f"block {block.height} tx {index}: {err}") from None

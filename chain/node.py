@@ -234,15 +234,10 @@ class Chain:
             The rejected transactions with the error that rejected each, in
             submission order (also counted in :meth:`metrics`).
         """
-        rejected = []
-        add = self._mempool.add
-        for stx in stxs:
-            try:
-                add(stx, verified=verified)
-            except LedgerError as err:
-                name = type(err).__name__
-                self._rejected[name] = self._rejected.get(name, 0) + 1
-                rejected.append((stx, err))
+        rejected = self._mempool.add_many(stxs, verified=verified)
+        for _, err in rejected:
+            name = type(err).__name__
+            self._rejected[name] = self._rejected.get(name, 0) + 1
         self.recorder.mempool_sample(len(self._mempool))
         return rejected
 

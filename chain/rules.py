@@ -8,7 +8,8 @@ plus pending state with the same code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 
 from chain.errors import (
     FutureNonce,
@@ -114,3 +115,20 @@ def check_registered(stx: SignedTransaction, registered: frozenset[str] | None) 
             f"sender {short_hex(stx.tx.sender)} of tx {short_hex(stx.tx_hash)} holds no "
             "certificate of the chain's authority"
         )
+
+
+def unregistered_among(
+    keys: Iterable[str], registered: AbstractSet[str] | None
+) -> AbstractSet[str]:
+    """The keys among ``keys`` that :func:`check_registered` would refuse, found in one pass.
+
+    Uses the registry's set difference (``registered.unregistered``) where it has one,
+    so that a block or batch pays one C-level operation instead of a membership call
+    per transaction. Empty for an open chain (``registered`` None).
+    """
+    if registered is None:
+        return frozenset()
+    unregistered = getattr(registered, "unregistered", None)
+    if unregistered is not None:
+        return unregistered(keys)  # type: ignore[no-any-return]
+    return {key for key in set(keys) if key not in registered}
