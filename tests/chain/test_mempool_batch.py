@@ -35,6 +35,15 @@ TX = st.tuples(
     st.sampled_from([""] * 12 + ["chain", "hash", "signature", "repeat"]),
 )
 
+# The same, every defect as likely as none.
+BAD_TX = st.tuples(
+    st.integers(0, 4),
+    st.integers(0, 4),
+    st.integers(0, 60),
+    st.sampled_from([0, 0, -1, 1]),
+    st.sampled_from(["", "chain", "hash", "signature", "repeat"]),
+)
+
 
 def _ledger(registered: bool) -> Ledger:
     params = REGISTRY.genesis_params() if registered else {}
@@ -135,9 +144,7 @@ def _tally(pool: Mempool) -> tuple[dict, dict]:
 
 @settings(max_examples=40, deadline=None)
 @given(draws=st.lists(TX, max_size=20), takes=st.lists(st.integers(0, 8), max_size=5))
-def test_pending_state_is_the_tally_of_the_queue_after_every_take(
-    draws: list, takes: list
-) -> None:
+def test_pending_state_is_the_tally_of_the_queue_after_every_take(draws: list, takes: list) -> None:
     pool = Mempool(_ledger(False))
     pool.add_many(_draw_to_stxs(draws), verified=True)
     assert (pool._pending_count, pool._pending_delta) == _tally(pool)
@@ -178,3 +185,54 @@ def test_registry_unregistered_follows_the_snapshot_not_later_registrations() ->
     }
     assert before.keys.unregistered([PEOPLE[1].public_hex]) == {PEOPLE[1].public_hex}
     assert authority.registry().unregistered([PEOPLE[1].public_hex]) == set()
+
+
+def _reference_apply(ledger: Ledger, stxs: list) -> tuple[dict, dict] | tuple[type, str]:
+    """Every rule function on every transaction, one after the other (no fast path)."""
+    from chain.rules import check_funds, check_integrity, check_nonce, check_registered
+
+    balances, nonces = dict(ledger.balances), dict(ledger.nonces)
+    for index, stx in enumerate(stxs):
+        tx = stx.tx
+        try:
+            check_integrity(stx, ledger.chain_id, ledger.verified_signatures)
+            check_registered(stx, ledger.registered)
+            check_nonce(stx, nonces.get(tx.sender, 0))
+            check_funds(stx, balances.get(tx.sender, 0))
+        except LedgerError as err:
+            return type(err), f"block {ledger.height + 1} tx {index}: {err}"
+        nonces[tx.sender] = tx.nonce + 1
+        balances[tx.sender] = balances.get(tx.sender, 0) - tx.amount
+        balances[tx.receiver] = balances.get(tx.receiver, 0) + tx.amount
+    return balances, nonces
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prefix=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 4), st.integers(0, 12)), max_size=8
+    ),
+    last=st.lists(BAD_TX, min_size=1, max_size=2),
+    registered=st.booleans(),
+    cached=st.sampled_from(["all", "all", "none", "some"]),
+)
+def test_block_validation_fast_path_equals_every_rule_in_turn(
+    prefix: list, last: list, registered: bool, cached: str
+) -> None:
+    # A valid run of payments, then one or two drawn ones (possibly defective).
+    stxs = _draw_to_stxs([(s, r, amount, 0, "") for s, r, amount in prefix] + last)
+    ledger = _ledger(registered)
+    for k, stx in enumerate(stxs):
+        # What admission caches (a forged signature is never cached by it; here it may
+        # be, which the exact-signature rule then accepts in both paths alike).
+        if cached == "all" or (cached == "some" and k % 2):
+            ledger.verified_signatures[stx.tx_hash] = stx.signature
+    expected = _reference_apply(ledger, stxs)
+    block = forge_block(ledger, stxs, V0)
+    try:
+        ledger.apply_block(block)
+    except LedgerError as err:
+        assert (type(err), str(err)) == expected
+        assert ledger.height == 0 and ledger.balances == BALANCES and ledger.nonces == {}
+    else:
+        assert (ledger.balances, ledger.nonces) == expected
