@@ -352,13 +352,22 @@ class NetWindow:
             return
         hash_of: dict[int, str] = {}
         for stx in signed:
-            payload = stx.tx.payload
-            if stx.tx.kind in NET_KINDS and "agent" in payload:
-                hash_of[payload["agent"]] = stx.tx_hash
-        party = plan.party_of_trade.tolist()
+            tx = stx.tx
+            if tx.kind in NET_KINDS:
+                agent = tx.payload.get("agent")
+                if type(agent) is int and agent >= 0:  # an agent index (party ids are >= 0)
+                    hash_of[agent] = stx.tx_hash
+        # One object array indexed by agent ("" for agents without a transaction), then
+        # one gather for every trade of the window.
+        party = plan.party_of_trade
+        size = 1 + max(int(party.max()) if len(party) else -1, max(hash_of, default=-1))
+        by_agent = np.full(size, "", dtype=object)
+        if hash_of:
+            by_agent[np.fromiter(hash_of, np.int64, len(hash_of))] = list(hash_of.values())
+        tx_hash = by_agent[party]
         k = 0
         for old in self._entries:
             n = len(old["trade_id"])
-            old["tx_hash"] = np.array([hash_of.get(p, "") for p in party[k : k + n]], dtype=object)
+            old["tx_hash"] = tx_hash[k : k + n].copy()
             k += n
         self._entries = []
