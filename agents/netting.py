@@ -340,6 +340,11 @@ class NetWindow:
         self._closing = plan
         return plan
 
+    @property
+    def open_entries(self) -> int:
+        """Trade-log entries recorded whose ``tx_hash`` is not final yet (window open)."""
+        return len(self._entries)
+
     def record(self, entry: dict, signed) -> None:
         """Keep a step's trade-log entry; when its window settled, name each trade's tx.
 
