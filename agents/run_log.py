@@ -35,8 +35,8 @@ import pyarrow.parquet as pq
 
 Entry = dict[str, np.ndarray]
 
-DEFAULT_FLUSH_ENTRIES = 8
-DEFAULT_FLUSH_BYTES = 64 * 2**20
+DEFAULT_FLUSH_ENTRIES = 4
+DEFAULT_FLUSH_BYTES = 32 * 2**20
 # Rough size of a 64-character Python str in an object array (header + data + pointer).
 _OBJECT_ITEM_BYTES = 121
 
@@ -148,12 +148,13 @@ class RunLog:
         table = self._to_table(entries)
         if self._schema is None:
             self._schema = table.schema
-        table = table.cast(self._schema)
         path = self.directory / self._part_name(len(self._part_entries))
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=self.directory)
         os.close(fd)
         try:
-            pq.write_table(table, tmp)
+            # Dictionary pages only for the category columns: the other columns (hashes,
+            # ids) hardly repeat, and trying costs more than half the write time.
+            pq.write_table(table, tmp, use_dictionary=list(self.categories) or False)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -162,20 +163,24 @@ class RunLog:
         self._buffer_bytes = sum(_entry_bytes(e) for e in self._buffer)
 
     def _to_table(self, entries: list[Entry]) -> pa.Table:
+        """The entries as one table, a record batch each (numeric columns not copied)."""
         assert self._dtypes is not None
-        arrays = []
-        for name, dtype in self._dtypes.items():
-            values = np.concatenate([np.asarray(e[name]) for e in entries])
-            if name in self.categories:
-                codes = pa.array(values.astype(np.int32), type=pa.int32())
-                arrays.append(
-                    pa.DictionaryArray.from_arrays(codes, pa.array(self.categories[name]))
-                )
-            elif dtype.kind == "O":
-                arrays.append(pa.array(values.tolist(), type=pa.string()))
-            else:
-                arrays.append(pa.array(values))
-        return pa.Table.from_arrays(arrays, names=list(self._dtypes))
+        names = list(self._dtypes)
+        batches = [
+            pa.RecordBatch.from_arrays([self._to_arrow(k, e[k]) for k in names], names=names)
+            for e in entries
+        ]
+        return pa.Table.from_batches(batches, schema=self._schema or batches[0].schema)
+
+    def _to_arrow(self, name: str, values: np.ndarray) -> pa.Array:
+        assert self._dtypes is not None
+        values = np.asarray(values).astype(self._dtypes[name], copy=False)
+        if name in self.categories:
+            codes = pa.array(values.astype(np.int32), type=pa.int32())
+            return pa.DictionaryArray.from_arrays(codes, pa.array(self.categories[name]))
+        if values.dtype.kind == "O":
+            return pa.array(values, type=pa.string())
+        return pa.array(values)
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
