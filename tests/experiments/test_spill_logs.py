@@ -19,7 +19,7 @@ from experiments.build import build
 from experiments.run import run_simulation, write_results
 from tests.conftest import make_config
 
-BASE = ("time.steps=7", "population.size=24", "output.progress=false")
+BASE = ("time.steps=7", "population.size=24", "output.progress=false", "output.agents_sample=5")
 NET = ("settlement.mode=net", "settlement.period_steps=3")
 LOGS = ("trades.parquet", "agents.parquet")
 
@@ -55,6 +55,9 @@ def test_spilled_run_writes_the_files_of_an_in_memory_run(tmp_path, small_parts,
     finally:
         model.runtime.close()
     assert len(model.trade_log) == 7 and model.trade_log.directory is None
+    # The agent log is bounded by the sample, not the population: at most
+    # ceil(sample / areas) agents per area and step.
+    assert max(model.agent_log.lengths) <= 5 + model.n_areas - 1
     assert_same_logs(spilled, tmp_path / "memory")
     assert summary["prices_coins_per_kwh"] == in_memory["prices_coins_per_kwh"]
     trades = pd.read_parquet(spilled / "trades.parquet")
