@@ -125,7 +125,7 @@ class RunLog:
 
         Parts this log wrote elsewhere are moved there; part files beyond the ones
         this log counts (an interrupted run's, after the checkpoint this log was
-        restored from) are deleted.
+        restored from) and temporary files of a write cut short are deleted.
         """
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
@@ -135,8 +135,8 @@ class RunLog:
                 shutil.move(str(old / self._part_name(i)), str(target / self._part_name(i)))
         self.directory = target
         ours = {self._part_name(i) for i in range(len(self._part_entries))}
-        for path in target.glob(f"{self.name}-*.parquet"):
-            if path.name not in ours:
+        for path in [*target.glob(f"{self.name}-*.parquet"), *target.glob(f".{self.name}-*")]:
+            if path.name not in ours:  # stale parts, and temporary files of a torn write
                 path.unlink()
 
     def _part_name(self, index: int) -> str:

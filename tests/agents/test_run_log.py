@@ -148,9 +148,11 @@ def test_restored_log_ignores_and_replaces_parts_written_after_its_pickle(tmp_pa
     run(log, range(3, 6))  # the interrupted run goes on and writes two more parts
     assert len(parts(tmp_path / "crashed")) == 3
     (tmp_path / "crashed" / "trades-000002.parquet").write_bytes(b"not parquet")
+    (tmp_path / "crashed" / ".trades-000003.parquet.tmp1").write_bytes(b"torn write")
     resumed = pickle.loads(saved)
     resumed.spill_to(tmp_path / "crashed")
     assert parts(tmp_path / "crashed") == ["trades-000000.parquet"]
+    assert not list((tmp_path / "crashed").glob(".trades-*"))
     run(resumed, range(3, 7))
     assert_entries_equal(list(resumed), list(straight))
     assert parts(tmp_path / "crashed") == parts(tmp_path / "straight")
