@@ -340,6 +340,11 @@ class NetWindow:
         self._closing = plan
         return plan
 
+    @property
+    def open_entries(self) -> int:
+        """Trade-log entries recorded whose ``tx_hash`` is not final yet (window open)."""
+        return len(self._entries)
+
     def record(self, entry: dict, signed) -> None:
         """Keep a step's trade-log entry; when its window settled, name each trade's tx.
 
@@ -352,22 +357,18 @@ class NetWindow:
             return
         hash_of: dict[int, str] = {}
         for stx in signed:
-            tx = stx.tx
-            if tx.kind in NET_KINDS:
-                agent = tx.payload.get("agent")
-                if type(agent) is int and agent >= 0:  # an agent index (party ids are >= 0)
-                    hash_of[agent] = stx.tx_hash
-        # One object array indexed by agent ("" for agents without a transaction), then
-        # one gather for every trade of the window.
+            payload = stx.tx.payload
+            if stx.tx.kind in NET_KINDS and "agent" in payload:
+                hash_of[payload["agent"]] = stx.tx_hash
         party = plan.party_of_trade
-        size = 1 + max(int(party.max()) if len(party) else -1, max(hash_of, default=-1))
-        by_agent = np.full(size, "", dtype=object)
-        if hash_of:
-            by_agent[np.fromiter(hash_of, np.int64, len(hash_of))] = list(hash_of.values())
-        tx_hash = by_agent[party]
+        # Hash of each agent's settlement transaction, by agent id ("" for none).
+        by_agent = np.full(int(party.max()) + 1 if len(party) else 0, "", dtype=object)
+        for agent, tx_hash in hash_of.items():
+            if agent < len(by_agent):
+                by_agent[agent] = tx_hash
         k = 0
         for old in self._entries:
             n = len(old["trade_id"])
-            old["tx_hash"] = tx_hash[k : k + n].copy()
+            old["tx_hash"] = by_agent[party[k : k + n]]
             k += n
         self._entries = []
