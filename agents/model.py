@@ -849,6 +849,7 @@ class GridModel(mesa.Model):
         """
         self.spill_dir = Path(directory)
         self.spill_dir.mkdir(parents=True, exist_ok=True)
+        self.ledger_layout.spill_to(self.spill_dir / "ledger")  # sealed blocks, certificates
 
     def run(self, progress=None, after_step=None) -> None:
         """Run every step not yet run, then seal what is left in the mempool.
