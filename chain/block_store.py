@@ -44,6 +44,8 @@ T = TypeVar("T")
 
 #: Records kept in memory by default once spilling (the newest ones).
 DEFAULT_KEEP = 16
+#: The fewest blocks a ledger keeps in memory (:class:`chain.ledger.Ledger`).
+MIN_KEEP = 2
 _TX_FIELDS = ("chain_id", "sender", "receiver", "amount", "nonce", "kind", "payload")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chain.block import Block, leading_zero_bits
-from chain.block_store import DEFAULT_KEEP, BlockStore, CertificateStore
+from chain.block_store import MIN_KEEP, BlockStore, CertificateStore
 from chain.certificate import Certificate
 from chain.consensus_rules import CONSENSUS_NAMES, block_hash_function, check_block_rules
 from chain.errors import (
@@ -86,8 +86,9 @@ class Ledger:
         self.genesis = genesis
         self.balances: dict[str, int] = dict(genesis.balances)
         self.nonces: dict[str, int] = {}
-        # Clique's recent-signer rule reads the last floor(n/2) blocks: keep them.
-        keep = max(DEFAULT_KEEP, len(genesis.validators) // 2 + 1)
+        # Once spilling, keep what the consensus rules read in memory: Clique's
+        # recent-signer rule looks back floor(n/2) blocks, the others at the head only.
+        keep = max(MIN_KEEP, len(genesis.validators) // 2 + 1)
         self.blocks = BlockStore(keep)
         self.certificates = CertificateStore(keep)
         self.verified_signatures: dict[str, str] = {}

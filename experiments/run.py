@@ -135,8 +135,10 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "overrides": _overrides(),
     }
     write_json(run_dir / "summary.json", clean_floats(summary))
-    shutil.rmtree(run_dir / ".spill", ignore_errors=True)  # read back into the results above
-    if not cfg.checkpoint.keep:
+    if cfg.checkpoint.keep and (run_dir / checkpoint.CHECKPOINT_FILE).is_file():
+        pass  # the kept checkpoint's sealed blocks (and logs) are in .spill: resumable
+    else:
+        shutil.rmtree(run_dir / ".spill", ignore_errors=True)  # read back into the results
         checkpoint.remove_checkpoint(run_dir)
     return summary
 

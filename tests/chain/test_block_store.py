@@ -145,7 +145,6 @@ def test_certificate_store_is_a_height_mapping(tmp_path: Path) -> None:
 
 def _run(chain: Chain, spill: Path | None) -> Chain:
     if spill is not None:
-        chain.ledger.blocks.keep = chain.ledger.certificates.records.keep = 2
         chain.ledger.spill_to(spill)
     submit_payments(chain, 30, spacing_ms=300)
     chain.advance_to(40_000)
@@ -161,6 +160,7 @@ def test_spilled_chain_exports_the_same_tables(tmp_path: Path, consensus) -> Non
     memory = _run(consensus_chain(consensus), None)
     spilled = _run(consensus_chain(consensus), tmp_path / "spill")
     ledger = spilled.ledger
+    assert ledger.blocks.keep == 3  # floor(4 / 2) + 1
     assert ledger.blocks.n_spilled == len(ledger.blocks) - ledger.blocks.keep > 0
     assert spilled.head_hash == memory.head_hash and spilled.blocks == memory.blocks
     assert ledger.committed_tx == 30 == sum(block.n_tx for block in memory.blocks)
