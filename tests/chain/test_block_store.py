@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chain import Pbft, Chain, ProofOfAuthority
+from chain import Chain, Pbft, ProofOfAuthority
 from chain.block_store import BlockStore, CertificateStore, SpillFileError, SpillSequence
 from chain.export import write_ledger
 from chain.verify import verify_run
@@ -164,7 +164,8 @@ def test_spilled_chain_exports_the_same_tables(tmp_path: Path, consensus) -> Non
     assert ledger.blocks.n_spilled == len(ledger.blocks) - ledger.blocks.keep > 0
     assert spilled.head_hash == memory.head_hash and spilled.blocks == memory.blocks
     assert ledger.committed_tx == 30 == sum(block.n_tx for block in memory.blocks)
-    for stx, original in zip(spilled.blocks[0].transactions, memory.blocks[0].transactions):
+    first, first_memory = spilled.blocks[0].transactions, memory.blocks[0].transactions
+    for stx, original in zip(first, first_memory, strict=True):
         assert stx.tx.canonical() == original.tx.canonical() and stx.tx.tx_hash == stx.tx_hash
         assert stx.tx.payload == original.tx.payload and stx.verify_signature()
     write_ledger(tmp_path / "memory", [memory])
@@ -176,7 +177,8 @@ def test_spilled_chain_exports_the_same_tables(tmp_path: Path, consensus) -> Non
     groups = pq.ParquetFile(tmp_path / "spilled" / "transactions.parquet").metadata
     most = max(block.n_tx for block in memory.blocks)
     assert groups.num_row_groups >= 3
-    assert all(7 <= groups.row_group(k).num_rows < 7 + most for k in range(groups.num_row_groups - 1))
+    full = range(groups.num_row_groups - 1)
+    assert all(7 <= groups.row_group(k).num_rows < 7 + most for k in full)
     assert verify_run(tmp_path / "spilled").ok
 
 

@@ -24,7 +24,9 @@ def _same_export(a, b) -> None:
     assert (a / "genesis.json").read_bytes() == (b / "genesis.json").read_bytes()
 
 
-@pytest.mark.parametrize("overrides", [(), ("chain=pbft", "chain.max_block_tx=5")], ids=["poa", "pbft"])
+@pytest.mark.parametrize(
+    "overrides", [(), ("chain=pbft", "chain.max_block_tx=5")], ids=["poa", "pbft"]
+)
 def test_spilled_run_exports_what_an_in_memory_run_does(tmp_path, overrides):
     cfg = make_config(*BASE, *overrides)
     memory = build(cfg)
