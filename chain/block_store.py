@@ -20,14 +20,15 @@ newest ``keep`` records in memory and append older ones to an append-only file:
   checkpoint, which the resumed run appends again).
 
 Without a spill directory the stores behave as the plain list and dict they replace.
-Transactions are written with their cached canonical bytes and hash and restored
-without re-encoding (the spill file is written and read by the same run, like its
-memory; the export is re-verified from scratch by :func:`chain.verify.verify_run`).
+Records are pickled as they pickle anywhere else: a transaction is rebuilt through its
+constructor, which recomputes its canonical bytes and hash (measured on 5,000-payment
+net-settlement blocks: about 6 µs per transaction to write, 17 µs to read back and 260
+bytes on disk; storing the cached bytes instead made the file 2.4x larger and reading
+no faster).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 from array import array
@@ -38,7 +39,6 @@ from typing import Any, BinaryIO, TypeVar, overload
 
 from chain.block import Block
 from chain.certificate import Certificate
-from chain.transaction import Transaction
 
 T = TypeVar("T")
 
@@ -46,37 +46,14 @@ T = TypeVar("T")
 DEFAULT_KEEP = 16
 #: The fewest blocks a ledger keeps in memory (:class:`chain.ledger.Ledger`).
 MIN_KEEP = 2
-_TX_FIELDS = ("chain_id", "sender", "receiver", "amount", "nonce", "kind", "payload")
 
 
 class SpillFileError(RuntimeError):
     """A spill file is missing or shorter than the records it must hold."""
 
 
-def _restore_transaction(fields: tuple[Any, ...], canonical: bytes, tx_hash: str) -> Transaction:
-    """A transaction from its fields and the caches this process computed when it was built."""
-    tx = object.__new__(Transaction)
-    for name, value in zip((*_TX_FIELDS, "timestamp_ms"), fields, strict=True):
-        object.__setattr__(tx, name, value)
-    object.__setattr__(tx, "_canonical", canonical)
-    object.__setattr__(tx, "_tx_hash", tx_hash)
-    return tx
-
-
-def _reduce_transaction(tx: Transaction) -> tuple[Any, ...]:
-    fields = tuple(getattr(tx, name) for name in _TX_FIELDS) + (tx.timestamp_ms,)
-    return _restore_transaction, (fields, tx.canonical(), tx.tx_hash)
-
-
-_DISPATCH = {Transaction: _reduce_transaction}
-
-
 def _dumps(record: Any) -> bytes:
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _DISPATCH
-    pickler.dump(record)
-    return buffer.getvalue()
+    return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class SpillSequence(Sequence[T]):
