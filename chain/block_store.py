@@ -165,7 +165,26 @@ class SpillSequence(Sequence[T]):
         if len(self._memory) > self.keep and self._path is not None:
             self._trim()
 
+    def __setitem__(self, index: int, record: T) -> None:
+        """Replace a record still in memory (tests forge blocks so); spilled ones are final.
+
+        Raises:
+            IndexError: ``index`` is out of range.
+            TypeError: The record is already in the spill file.
+        """
+        position = self._position(index)
+        if position < self.n_spilled:
+            raise TypeError(f"record {position} is spilled to {self._path} and cannot be replaced")
+        self._memory[position - self.n_spilled] = record
+
     # ------------------------------------------------------------------ reading
+    def _position(self, index: int) -> int:
+        n = len(self)
+        position = index + n if index < 0 else index
+        if not 0 <= position < n:
+            raise IndexError(f"index {index} out of range for {n} records")
+        return position
+
     def __len__(self) -> int:
         return self.n_spilled + len(self._memory)
 
@@ -190,13 +209,8 @@ class SpillSequence(Sequence[T]):
     def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(f"index {index} out of range for {n} records")
-        spilled = self.n_spilled
-        return self._memory[index - spilled] if index >= spilled else self._read(index)
+        position, spilled = self._position(index), self.n_spilled
+        return self._memory[position - spilled] if position >= spilled else self._read(position)
 
     def __iter__(self) -> Iterator[T]:
         spilled, memory = self.n_spilled, list(self._memory)
@@ -264,6 +278,12 @@ class BlockStore(SpillSequence[Block]):
         """Add the next committed block."""
         self._n_tx += record.n_tx
         super().append(record)
+
+    def __setitem__(self, index: int, record: Block) -> None:
+        """As :meth:`SpillSequence.__setitem__`, keeping the transaction count."""
+        previous = self[index]
+        super().__setitem__(index, record)
+        self._n_tx += record.n_tx - previous.n_tx
 
 
 class _CertificateValues(ValuesView[Certificate]):

@@ -53,6 +53,10 @@ def test_spilled_records_are_read_back_in_order(tmp_path: Path) -> None:
         store[40]
     with pytest.raises(IndexError):
         store[-41]
+    store[-1] = "forged"  # a record still in memory may be replaced (tests forge blocks)
+    assert store[39] == "forged"
+    with pytest.raises(TypeError, match="spilled to .* cannot be replaced"):
+        store[0] = "forged"
 
 
 @settings(max_examples=40, deadline=None)
