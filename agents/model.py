@@ -779,15 +779,16 @@ class GridModel(mesa.Model):
         """A payment of the grid operator, to be signed on the driver (one nonce per chain)."""
         nonce = self._grid_nonces.get(chain_id, 0)
         self._grid_nonces[chain_id] = nonce + 1
-        return Transaction(
-            chain_id=chain_id,
-            sender=self.public_keys[GRID_OPERATOR_ID],
-            receiver=receiver,
-            amount=amount,
-            nonce=nonce,
-            kind=kind,
-            payload=payload,
-            timestamp_ms=timestamp_ms,
+        # The simulator's own fields (run keys, plain ints): the unchecked constructor.
+        return Transaction.trusted(
+            chain_id,
+            self.public_keys[GRID_OPERATOR_ID],
+            receiver,
+            amount,
+            nonce,
+            kind,
+            payload,
+            timestamp_ms,
         )
 
     def _driver_threads(self) -> int:
