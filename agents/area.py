@@ -56,7 +56,6 @@ from agents.state import (
 from agents.tariff import TimeOfUseTariff
 from agents.trips import EVRoutes, away_mask, step_trip_km
 from chain.keyring import KeyRing
-from chain.keys import verify_signature
 from chain.transaction import SignedTransaction, Transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
 
@@ -689,7 +688,7 @@ class Area:
         """
         home = self.spec.chain_id
         keys, wallet_nonces = self.public_keys, self.wallets.nonce
-        trusted, sign, verify = Transaction.trusted, self._sign, verify_signature
+        trusted, sign, verify = Transaction.trusted, self._sign, self.identities.verify
         signed = []
         amounts = np.asarray(amounts).tolist()
         for i, row in enumerate(payer_rows.tolist()):
@@ -716,7 +715,7 @@ class Area:
             # The aggregator checks the signature against the payer's registered key,
             # as every validator would; a payment that fails is dropped and counted,
             # and its nonce goes to the payer's next payment.
-            if not verify(sender, signature, canonical):
+            if not verify(row, signature, canonical):
                 nonces[row] = nonce
                 self.aggregator.payments_dropped += 1
                 continue

@@ -38,7 +38,7 @@ import numpy as np
 
 from agents.params import check, is_integer
 from chain.keyring import KeyRing
-from chain.keys import Identity, verify_signature
+from chain.keys import Identity
 from chain.transaction import SignedTransaction, Transaction
 
 SETTLEMENT_MODES = ("per_trade", "net")
@@ -292,7 +292,7 @@ class ClearingAccount:
             signature = ring.sign(0, canonical)
             # Verified where it is signed, like the area's payments: the chain admits the
             # model's settlement with verified=True (docs/consensus.md, trust boundary).
-            if not verify_signature(sender, signature, canonical):
+            if not ring.verify(0, signature, canonical):
                 raise RuntimeError(f"clearing account {self.area}: its signature does not verify")
             signed.append(SignedTransaction(tx, tx.tx_hash, signature.hex()))
         return signed
