@@ -44,6 +44,7 @@ from agents.profiles import (
     step_mid_hours,
 )
 from agents.settlement import GRID_OPERATOR_ID, SettlementBatch, payment_micro, price_micro
+from agents.signing import gc_paused
 from agents.state import (
     COMMERCIAL,
     INDUSTRIAL,
@@ -597,10 +598,17 @@ class Area:
     def settle(self, batch: SettlementBatch) -> tuple[list[SignedTransaction], dict]:
         """Sign the area's payments for a step and book payments and receipts.
 
+        The cyclic garbage collector is paused meanwhile (:func:`agents.signing.gc_paused`).
+
         Returns:
             The signed transactions in trade-id order, and this step's sample of agent
             state (columns of equal length) for ``agents.parquet``.
         """
+        with gc_paused():
+            return self._settle_batch(batch)
+
+    def _settle_batch(self, batch: SettlementBatch) -> tuple[list[SignedTransaction], dict]:
+        """:meth:`settle`'s work."""
         offset, wallets = self.spec.id_offset, self.wallets
         payer_rows = batch.payer - offset
         signed = []

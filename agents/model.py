@@ -54,7 +54,7 @@ from agents.settlement import (
     payment_micro,
     price_micro,
 )
-from agents.signing import BatchSigner
+from agents.signing import BatchSigner, gc_paused
 from agents.step_metrics import add_to_totals, empty_metrics, step_metrics
 from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses, station_bus
@@ -630,6 +630,7 @@ class GridModel(mesa.Model):
         if self.invariants is not None:
             self.invariants.check_step(step, self.metrics, residual, settled, GRID_OPERATOR_ID, ctx)
 
+    @gc_paused()  # no reference cycles are made while signing (agents.signing.gc_paused)
     def _settle(
         self,
         step,

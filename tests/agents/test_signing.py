@@ -57,3 +57,30 @@ def test_the_thread_pool_is_kept_between_batches():
     pool = signing._pool(2)
     BatchSigner([ALICE] * 4, _txs(4), 2).result()
     assert signing._pool(2) is pool
+
+
+def test_gc_pauses_nest_and_restore_the_collector():
+    import gc
+
+    assert gc.isenabled()
+    with signing.gc_paused():
+        assert not gc.isenabled()
+        with signing.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with signing.gc_paused():
+            pass
+        assert not gc.isenabled()  # was off before: stays off
+    finally:
+        gc.enable()
+
+
+def test_gc_pause_ends_when_the_body_raises():
+    import gc
+
+    with pytest.raises(RuntimeError), signing.gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
