@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import ray
 
 from agents.area import Area, AreaSpec
+from chain.tx_columns import pack
 
 
 class AreaWorker:
@@ -41,8 +42,13 @@ class AreaWorker:
         return [area.miner_candidates() for area in self.areas]
 
     def settle(self, batches):
-        """Every area signs its payments."""
-        return [area.settle(batch) for area, batch in zip(self.areas, batches, strict=True)]
+        """Every area signs its payments; they travel back as columns (chain.tx_columns)."""
+        return [
+            (pack(signed), samples)
+            for signed, samples in (
+                area.settle(batch) for area, batch in zip(self.areas, batches, strict=True)
+            )
+        ]
 
     def wallets(self):
         """Every area's wallet arrays."""

@@ -16,6 +16,7 @@ from typing import Any
 from agents.area import Area, AreaDecision, AreaSpec
 from agents.params import check, is_integer
 from agents.settlement import SettlementBatch
+from chain.tx_columns import unpack
 
 
 @dataclass
@@ -270,7 +271,9 @@ class RayRuntime:
     def settle(self, batches: Sequence[SettlementBatch]) -> list[tuple[list, dict]]:
         """Every area signs its payments; results in area order."""
         n = len(self._workers)
-        return self._call("settle", [list(batches[i::n]) for i in range(n)])
+        settled = self._call("settle", [list(batches[i::n]) for i in range(n)])
+        # Payments come back as columns and are rebuilt (and re-hashed) here.
+        return [(unpack(packed), samples) for packed, samples in settled]
 
     def wallets(self) -> list:
         """Each area's wallet arrays (for end-of-run accounting)."""

@@ -240,6 +240,50 @@ def test_figures_report_ratios_and_targets_by_hand():
     )
 
 
+def test_flat_cost_and_memory_are_judged_on_the_variant_that_runs_at_scale():
+    details = _details()
+    base = details["days"]["days"]["1000"]
+
+    def day(households, wall_s, cpu_s, rss):
+        return {
+            **base,
+            "agents": households,
+            "households": households,
+            "payments": 8 * households,
+            "day_wall_s": wall_s,
+            "day_cpu_s": cpu_s,
+            "wall_s_per_household": wall_s / households,
+            "peak_rss_bytes_per_agent": rss,
+        }
+
+    # Per-trade signed days at 1e4 and 1e5 grow 2x per household; net-settlement days
+    # at 1e4 and 1e6 grow 1.2x: the target is judged on the net days and says so.
+    details["days"]["days"] = {"10000": day(10_000, 100.0, 90.0, 9000.0)}
+    details["days"]["days"]["100000"] = day(100_000, 2000.0, 1800.0, 7000.0)
+    details["days"]["days_net_settlement"] = {
+        "10000": day(10_000, 10.0, 12.0, 5000.0),
+        "1000000": day(1_000_000, 1200.0, 1500.0, 900.0),
+    }
+    result = figures(details)
+    by_variant = result["ratios"]["cost_per_household_growth_by_variant"]
+    assert by_variant["per-trade payments, orders signed"] == pytest.approx(2.0)
+    assert by_variant["net settlement, orders unsigned"] == pytest.approx(1.2)
+    assert by_variant["net settlement, orders unsigned (CPU)"] == pytest.approx(1.25)
+    assert result["ratios"]["cost_per_household_growth"] == pytest.approx(1.2)
+    flat = result["targets"]["flat_cost_per_agent"]
+    assert flat["met"] is True and "net settlement" in flat["what"]
+    # Memory: the largest population any variant ran (1e6, net settlement).
+    assert result["peak_rss_bytes_per_agent"] == 900.0
+    assert result["peak_rss_measured_at"]["households"] == 1_000_000
+    assert result["targets"]["memory_per_agent"]["met"] is True
+    # Without net days the per-trade days are judged (2x: not met).
+    del details["days"]["days_net_settlement"]
+    result = figures(details)
+    assert result["targets"]["flat_cost_per_agent"]["met"] is False
+    assert result["peak_rss_measured_at"]["households"] == 100_000
+    assert result["targets"]["memory_per_agent"]["met"] is None
+
+
 def test_missing_keys_wants_every_figure_positive():
     result = figures(_details())
     result["day_wall_s"] = {"1000": 0.0}
