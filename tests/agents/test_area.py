@@ -453,7 +453,8 @@ def test_payment_with_a_bad_signature_is_dropped_and_its_nonce_reused(monkeypatc
 
     def tamper(self, row, message):
         signature = honest(self, row, message)
-        if json.loads(message)["payload"]["trade_id"] == 11:  # flip one bit of this payment's signature
+        # Flip one bit of the signature of trade 11's payment.
+        if json.loads(message)["payload"]["trade_id"] == 11:
             bad = bytearray(signature)
             bad[0] ^= 1
             return bytes(bad)
