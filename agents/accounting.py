@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from agents.market_metrics import state_summary
-from agents.settlement import P2P_CROSS, P2P_LOCAL
+from agents.settlement import GRID_EXPORT, GRID_IMPORT, P2P_CROSS, P2P_LOCAL, TRADE_KINDS
 
 if TYPE_CHECKING:
     from agents.model import GridModel
@@ -25,7 +26,7 @@ def summarize(model: GridModel) -> dict[str, Any]:
     totals = dict(model.totals)
     p2p_kwh = totals.get("p2p_local_kwh", 0.0) + totals.get("p2p_cross_kwh", 0.0)
     bought_kwh = p2p_kwh + totals.get("grid_import_kwh", 0.0)
-    trades = _concat(model.trade_log)
+    prices = _mean_prices(model.trade_log)
     wallets = model.runtime.wallets()
     costs = _costs_by_kind(model, wallets)
     layout = model.ledger_layout
@@ -39,12 +40,7 @@ def summarize(model: GridModel) -> dict[str, Any]:
         "energy_kwh": {k: v for k, v in totals.items() if k.endswith("_kwh")},
         "p2p_kwh": p2p_kwh,
         "p2p_share_of_purchases": p2p_kwh / bought_kwh if bought_kwh else 0.0,
-        "prices_coins_per_kwh": {
-            "p2p_mean": _mean_price(trades, trades["kind"] <= P2P_CROSS) if trades else None,
-            "p2p_local_mean": _mean_price(trades, trades["kind"] == P2P_LOCAL) if trades else None,
-            "grid_import_mean": _mean_price(trades, trades["kind"] == 2) if trades else None,
-            "grid_export_mean": _mean_price(trades, trades["kind"] == 3) if trades else None,
-        },
+        "prices_coins_per_kwh": prices,
         "costs_coins": costs,
         "provider_generation_cost_coins": model.provider_cost_coins,
         "counts": {
@@ -148,14 +144,30 @@ def _share(cost: float, baseline: float) -> float | None:
     return float(cost / baseline) if baseline > 0 else None
 
 
-def _concat(log: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    if not log:
-        return {}
-    return {key: np.concatenate([part[key] for part in log]) for key in log[0]}
+# Mean prices reported, and the trade kinds each averages over.
+_PRICE_GROUPS = {
+    "p2p_mean": (P2P_LOCAL, P2P_CROSS),
+    "p2p_local_mean": (P2P_LOCAL,),
+    "grid_import_mean": (GRID_IMPORT,),
+    "grid_export_mean": (GRID_EXPORT,),
+}
 
 
-def _mean_price(trades: dict[str, np.ndarray], mask: np.ndarray) -> float | None:
-    weights = trades["quantity_wh"][mask]
-    if weights.sum() == 0:
-        return None
-    return float(np.average(trades["price"][mask], weights=weights))
+def _mean_prices(trade_log: Iterable[dict[str, np.ndarray]]) -> dict[str, float | None]:
+    """Energy-weighted mean price of each trade group, in one pass over the log's entries.
+
+    The log may be on disk (:class:`agents.run_log.RunLog` after ``spill_to``): only one
+    part of it is in memory at a time. None where a group traded no energy.
+    """
+    n_kinds = len(TRADE_KINDS)
+    value = np.zeros(n_kinds)  # sum of price x energy by trade kind, coins/kWh x Wh
+    energy = np.zeros(n_kinds, np.int64)  # Wh by trade kind
+    for entry in trade_log:
+        kind, quantity_wh = entry["kind"], entry["quantity_wh"]
+        value += np.bincount(kind, weights=entry["price"] * quantity_wh, minlength=n_kinds)
+        energy += np.bincount(kind, weights=quantity_wh, minlength=n_kinds).astype(np.int64)
+    by_group = {
+        name: (float(value[list(kinds)].sum()), int(energy[list(kinds)].sum()))
+        for name, kinds in _PRICE_GROUPS.items()
+    }
+    return {name: v / e if e else None for name, (v, e) in by_group.items()}

@@ -40,6 +40,7 @@ from agents.population import Population
 from agents.powerflow import PowerFlowResult, PowerFlowSummary
 from agents.powerflow.ac import PowerFlowDiverged
 from agents.profiles import DayProfiles, Site, cloudiness_factors
+from agents.run_log import RunLog, trade_tx_hashes
 from agents.security import RunSecurity
 from agents.settlement import (
     GRID_EXPORT,
@@ -47,6 +48,7 @@ from agents.settlement import (
     GRID_OPERATOR_ID,
     P2P_CROSS,
     P2P_LOCAL,
+    TRADE_KINDS,
     payment_micro,
     price_micro,
 )
@@ -182,8 +184,9 @@ class GridModel(mesa.Model):
             StepInvariants(list(self.ledger_layout.chains.values())) if check_invariants else None
         )
         self.spill_dir: Path | None = None  # see spill_to
-        self.trade_log: list[dict[str, np.ndarray]] = []
-        self.agent_log: list[dict[str, np.ndarray]] = []
+        # One entry per step; on disk once spill_to is called (agents.run_log).
+        self.trade_log = RunLog("trades", categories={"kind": TRADE_KINDS})
+        self.agent_log = RunLog("agents")
         self.metrics: dict[str, float] = {
             **empty_metrics(),
             **dict.fromkeys(self.security.metric_keys(), 0.0),
@@ -565,25 +568,7 @@ class GridModel(mesa.Model):
             proposer = block.header.proposer
             self.blocks_by_proposer[proposer] = self.blocks_by_proposer.get(proposer, 0) + 1
         self.signed_transactions += len(signed)
-        tx_hash = {
-            stx.tx.payload["trade_id"]: stx.tx_hash
-            for stx in signed
-            if "trade_id" in stx.tx.payload
-        }
-        self.trade_log.append(
-            {
-                "trade_id": trade_id,
-                "step": np.full(len(trades), step, np.int64),
-                "kind": kind,
-                **trades.to_columns(),
-                "price_micro_per_kwh": prices,
-                "amount_micro": amounts,
-                "tx_hash": np.array([tx_hash.get(int(t), "") for t in trade_id], dtype=object),
-            }
-        )
-        if self.netting is not None:
-            self.netting.record(self.trade_log[-1], signed)
-        self.agent_log.extend(samples)
+        self._log_step(step, trades, kind, trade_id, prices, amounts, signed, samples)
         physics = self._solve_power_flow(step, decisions, trades)
         physics.update(self.operator_step.signals(step, decisions, ctx))
         self._record(step, ctx, decisions, trades, kind, len(signed), rejected, blocks)
@@ -663,6 +648,32 @@ class GridModel(mesa.Model):
         """
         self.spill_dir = Path(directory)
         self.spill_dir.mkdir(parents=True, exist_ok=True)
+        self.trade_log.spill_to(self.spill_dir / "logs")
+        self.agent_log.spill_to(self.spill_dir / "logs")
+
+    def _log_step(self, step, trades, kind, trade_id, prices, amounts, signed, samples) -> None:
+        """Append the step's trades and agent samples to the logs (spilled when due).
+
+        A trade's ``tx_hash`` is its signed payment's; under net settlement it is
+        filled in when the window closes, so the window's entries stay in memory
+        until then.
+        """
+        entry = {
+            "trade_id": trade_id,
+            "step": np.full(len(trades), step, np.int64),
+            "kind": kind,
+            **trades.to_columns(),
+            "price_micro_per_kwh": prices,
+            "amount_micro": amounts,
+            "tx_hash": trade_tx_hashes(signed, trade_id),
+        }
+        self.trade_log.append(entry)
+        if self.netting is not None:
+            self.netting.record(entry, signed)
+        self.trade_log.maybe_flush(self.netting.open_entries if self.netting is not None else 0)
+        if samples:
+            self.agent_log.append(samples[0] if len(samples) == 1 else _concat_columns(samples))
+            self.agent_log.maybe_flush()
 
     def run(self, progress=None, after_step=None) -> None:
         """Run every step not yet run, then seal what is left in the mempool.
@@ -754,6 +765,11 @@ def _market_value(model: GridModel, name: str) -> float:
 def _market_reporter(name: str) -> partial:
     # A partial, not a lambda: the model must pickle (checkpoints).
     return partial(_market_value, name=name)
+
+
+def _concat_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Row-wise concatenation of equal-keyed column dicts (the areas' agent samples)."""
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
 
 def _validator_buses(graph) -> list[int]:

@@ -396,6 +396,11 @@ class NetWindow:
         self._closing = plan
         return plan
 
+    @property
+    def open_entries(self) -> int:
+        """Trade-log entries recorded whose ``tx_hash`` is not final yet (window open)."""
+        return len(self._entries)
+
     def record(self, entry: dict, signed) -> None:
         """Keep a step's trade-log entry; when its window settled, name each trade's tx.
 
@@ -411,10 +416,15 @@ class NetWindow:
             payload = stx.tx.payload
             if stx.tx.kind in NET_KINDS and "agent" in payload:
                 hash_of[payload["agent"]] = stx.tx_hash
-        party = plan.party_of_trade.tolist()
+        party = plan.party_of_trade
+        # Hash of each agent's settlement transaction, by agent id ("" for none).
+        by_agent = np.full(int(party.max()) + 1 if len(party) else 0, "", dtype=object)
+        for agent, tx_hash in hash_of.items():
+            if agent < len(by_agent):
+                by_agent[agent] = tx_hash
         k = 0
         for old in self._entries:
             n = len(old["trade_id"])
-            old["tx_hash"] = np.array([hash_of.get(p, "") for p in party[k : k + n]], dtype=object)
+            old["tx_hash"] = by_agent[party[k : k + n]]
             k += n
         self._entries = []

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -38,6 +40,31 @@ def write_json(path: Path, obj: Any) -> None:
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     """Write ``frame`` as Parquet, atomically."""
     atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_parquet_frames(path: Path, frames: Iterable[pd.DataFrame]) -> None:
+    """Write the row-wise concatenation of ``frames`` as Parquet, streaming, atomically.
+
+    One row group per frame; the schema (with its pandas metadata) is the first
+    frame's, and every later frame must convert to it. Only one frame is in memory at
+    a time. No frames: an empty table, as ``write_parquet(path, pd.DataFrame())``.
+    """
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for frame in frames:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            pd.DataFrame().to_parquet(tmp, index=False)
+
+    atomic_write(path, write)
 
 
 def _to_builtin(value: Any) -> Any:

@@ -21,11 +21,13 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import hydra
+import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
@@ -43,7 +45,7 @@ from chain.dr_protocol import write_dr_messages
 from experiments import checkpoint
 from experiments.build import build
 from experiments.errors import ConfigError, check_group_overrides, describe
-from experiments.outputs import clean_floats, write_json, write_parquet
+from experiments.outputs import clean_floats, write_json, write_parquet, write_parquet_frames
 from experiments.schemas import register_schemas
 from market.book import MissingColumnError
 
@@ -135,8 +137,10 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "overrides": _overrides(),
     }
     write_json(run_dir / "summary.json", clean_floats(summary))
-    shutil.rmtree(run_dir / ".spill", ignore_errors=True)  # read back into the results above
-    if not cfg.checkpoint.keep:
+    if not (cfg.checkpoint.keep and (run_dir / checkpoint.CHECKPOINT_FILE).is_file()):
+        # Read back into the results above; a kept checkpoint still needs its spilled
+        # parts (agents.run_log), so .spill goes only with the checkpoint.
+        shutil.rmtree(run_dir / ".spill", ignore_errors=True)
         checkpoint.remove_checkpoint(run_dir)
     return summary
 
@@ -145,32 +149,63 @@ def write_results(model: GridModel, run_dir: Path) -> None:
     """model.parquet, agents.parquet, trades.parquet and the ledger export."""
     frame = model.datacollector.get_model_vars_dataframe()
     write_parquet(run_dir / "model.parquet", frame[frame["step"] >= 0].reset_index(drop=True))
-    agents = _frame(model.agent_log)
-    if len(agents):
-        agents.insert(
-            2,
-            "kind",
-            pd.Categorical.from_codes(
-                model.agent_kind[agents["agent"]], categories=list(KIND_NAMES)
-            ),
-        )
-        agents.insert(3, "area", model.agent_area[agents["agent"]])
-        agents.insert(4, "wallet", model.security.wallets(agents["agent"].to_numpy()))
-    write_parquet(run_dir / "agents.parquet", agents)
-    trades = _frame(model.trade_log)
-    if len(trades):
-        trades["kind"] = pd.Categorical.from_codes(trades["kind"], categories=list(TRADE_KINDS))
-        trades = trades.rename(columns={"price": "price_coins_per_kwh"})
-    write_parquet(run_dir / "trades.parquet", trades)
+    write_parquet_frames(
+        run_dir / "agents.parquet", (_agents_frame(model, c) for c in _chunks(model.agent_log))
+    )
+    write_parquet_frames(
+        run_dir / "trades.parquet", (_trades_frame(c) for c in _chunks(model.trade_log))
+    )
     model.ledger_layout.export(run_dir)
     if model.security.dr is not None:
         write_dr_messages(run_dir, model.security.dr.committed_messages(model.chain.blocks))
 
 
-def _frame(log: list[dict]) -> pd.DataFrame:
-    if not log:
-        return pd.DataFrame()
-    return pd.concat([pd.DataFrame(part) for part in log], ignore_index=True)
+# Rows per row group of agents.parquet and trades.parquet (entries are joined up to it).
+ROW_GROUP_ROWS = 1 << 17
+
+
+def _chunks(log: Iterable[dict[str, np.ndarray]]) -> Iterator[dict[str, np.ndarray]]:
+    """The log's entries (steps) joined into chunks of at least ROW_GROUP_ROWS rows.
+
+    A run log (:class:`agents.run_log.RunLog`) yields the same entries whether it was
+    spilled to disk or not, so the chunks, and the files, are the same either way.
+    """
+    pending: list[dict[str, np.ndarray]] = []
+    rows = 0
+    for entry in log:
+        pending.append(entry)
+        rows += len(next(iter(entry.values()), ()))
+        if rows >= ROW_GROUP_ROWS:
+            yield _join(pending)
+            pending, rows = [], 0
+    if pending:
+        yield _join(pending)
+
+
+def _join(entries: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if len(entries) == 1:
+        return entries[0]
+    return {key: np.concatenate([e[key] for e in entries]) for key in entries[0]}
+
+
+def _agents_frame(model: GridModel, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Rows of agents.parquet: a chunk of the agent log with kind, area and final wallet."""
+    agents = pd.DataFrame(columns)
+    agents.insert(
+        2,
+        "kind",
+        pd.Categorical.from_codes(model.agent_kind[agents["agent"]], categories=list(KIND_NAMES)),
+    )
+    agents.insert(3, "area", model.agent_area[agents["agent"]])
+    agents.insert(4, "wallet", model.security.wallets(agents["agent"].to_numpy()))
+    return agents
+
+
+def _trades_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Rows of trades.parquet: a chunk of the trade log, kinds by name."""
+    trades = pd.DataFrame(columns)
+    trades["kind"] = pd.Categorical.from_codes(trades["kind"], categories=list(TRADE_KINDS))
+    return trades.rename(columns={"price": "price_coins_per_kwh"})
 
 
 def _peak_rss_bytes() -> int:

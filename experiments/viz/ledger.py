@@ -127,9 +127,9 @@ def latest_blocks(sim, limit: int = 8) -> list[BlockRow]:
 
 def latest_trades(sim, limit: int = 10) -> tuple[list[TradeRow], dict[str, int]]:
     """The last step's trades (peer-to-peer first, then largest first) and counts per kind."""
-    if not sim.trade_log:
+    log = sim.trade_log.last  # kept in memory when the log is spilled to disk
+    if log is None:
         return [], {}
-    log = sim.trade_log[-1]
     kinds = np.asarray(log["kind"])
     counts = {name: int((kinds == code).sum()) for code, name in enumerate(TRADE_KINDS)}
     order = np.lexsort((-np.asarray(log["quantity_wh"]), kinds))[:limit]
