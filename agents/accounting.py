@@ -54,7 +54,7 @@ def summarize(model: GridModel) -> dict[str, Any]:
             "orders": int(totals.get("orders", 0)),
             "orders_rejected": int(totals.get("orders_rejected", 0)),
             "trades": int(totals.get("trades", 0)),
-            "transactions": int(sum(block.n_tx for c in chains for block in c.blocks)),
+            "transactions": int(sum(c.ledger.committed_tx for c in chains)),
             "transactions_rejected": int(totals.get("transactions_rejected", 0)),
             # Payments whose signature failed their area aggregator's check (never sent).
             "payments_dropped": int(sum(model.runtime.payments_dropped())),

@@ -44,6 +44,7 @@ from agents.profiles import (
     step_mid_hours,
 )
 from agents.settlement import GRID_OPERATOR_ID, SettlementBatch, payment_micro, price_micro
+from agents.signing import gc_paused
 from agents.state import (
     COMMERCIAL,
     INDUSTRIAL,
@@ -56,7 +57,7 @@ from agents.state import (
 from agents.tariff import TimeOfUseTariff
 from agents.trips import EVRoutes, away_mask, step_trip_km
 from chain.keyring import KeyRing
-from chain.transaction import SignedTransaction, Transaction, sign_transaction
+from chain.transaction import SignedTransaction, Transaction
 from market import BUY, SELL, MarketContext, OrderBook, Trades, book_columns_of, residual_book
 
 AGENT_PATHS = ("vectorized", "per_agent")
@@ -597,10 +598,17 @@ class Area:
     def settle(self, batch: SettlementBatch) -> tuple[list[SignedTransaction], dict]:
         """Sign the area's payments for a step and book payments and receipts.
 
+        The cyclic garbage collector is paused meanwhile (:func:`agents.signing.gc_paused`).
+
         Returns:
             The signed transactions in trade-id order, and this step's sample of agent
             state (columns of equal length) for ``agents.parquet``.
         """
+        with gc_paused():
+            return self._settle_batch(batch)
+
+    def _settle_batch(self, batch: SettlementBatch) -> tuple[list[SignedTransaction], dict]:
+        """:meth:`settle`'s work."""
         offset, wallets = self.spec.id_offset, self.wallets
         payer_rows = batch.payer - offset
         signed = []
@@ -687,38 +695,44 @@ class Area:
         ``chain_ids`` is None on a single-chain layout (everything on the home chain).
         """
         home = self.spec.chain_id
+        keys, wallet_nonces = self.public_keys, self.wallets.nonce
+        trusted, sign, verify = Transaction.trusted, self._sign, self.identities.verify
         signed = []
         amounts = np.asarray(amounts).tolist()
         for i, row in enumerate(payer_rows.tolist()):
             chain_id = chain_ids[i] if chain_ids is not None else home
             # One nonce sequence per chain: the wallet's own for the home chain.
-            nonces = self.wallets.nonce if chain_id == home else self._chain_nonces(chain_id)
+            nonces = wallet_nonces if chain_id == home else self._chain_nonces(chain_id)
             nonce = int(nonces[row])
             nonces[row] = nonce + 1
-            tx = Transaction(
-                chain_id=chain_id,
-                sender=self.public_keys[row],
-                receiver=receivers[i],
-                amount=amounts[i],
-                nonce=nonce,
-                kind=kinds[i],
-                payload=payloads[i],
-                timestamp_ms=timestamp_ms,
+            # Every field is the simulator's own (ring keys, ints from tolist(), the run's
+            # chain ids and kinds): the unchecked constructor (Transaction.trusted).
+            sender = keys[row]
+            tx = trusted(
+                chain_id,
+                sender,
+                receivers[i],
+                amounts[i],
+                nonce,
+                kinds[i],
+                payloads[i],
+                timestamp_ms,
             )
-            stx = self._sign(row, tx)
+            canonical = tx.canonical()
+            signature = sign(row, canonical)
             # The aggregator checks the signature against the payer's registered key,
             # as every validator would; a payment that fails is dropped and counted,
             # and its nonce goes to the payer's next payment.
-            if not stx.verify_signature():
+            if not verify(row, signature, canonical):
                 nonces[row] = nonce
                 self.aggregator.payments_dropped += 1
                 continue
-            signed.append(stx)
+            signed.append(SignedTransaction(tx, tx.tx_hash, signature.hex()))
         return signed
 
-    def _sign(self, row: int, tx: Transaction) -> SignedTransaction:
-        """The payer's signature of ``tx`` (one place, so tests can tamper with it)."""
-        return sign_transaction(self.identities[row], tx)
+    def _sign(self, row: int, message: bytes) -> bytes:
+        """The payer's raw Ed25519 signature of ``message`` (one place, so tests can tamper)."""
+        return self.identities.sign(row, message)
 
     def _chain_nonces(self, chain_id: str) -> np.ndarray:
         """Next nonce of every wallet on a chain other than the home chain (dual layout)."""

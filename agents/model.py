@@ -21,6 +21,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.area import AreaSpec
+from agents.driver_settlement import routing, settle_step
 from agents.invariants import CheckedMarket, StepInvariants
 from agents.kinds import GridOperator, Miner
 from agents.market_adversary import MarketAdversaries
@@ -29,12 +30,9 @@ from agents.market_metrics import MarketMetrics
 from agents.market_security import MarketSecurity
 from agents.miners import MinerCandidates, select_miners
 from agents.netting import (
-    CLEARING_TRANSFER,
-    NET_KINDS,
     NetWindow,
     SettlementConfig,
     clearing_identity,
-    net_order,
 )
 from agents.operator import OperatorStep
 from agents.params import check, is_integer
@@ -51,19 +49,15 @@ from agents.settlement import (
     P2P_CROSS,
     P2P_LOCAL,
     TRADE_KINDS,
-    TX_KIND_OF_TRADE,
-    SettlementBatch,
     payment_micro,
     price_micro,
 )
-from agents.signing import BatchSigner
 from agents.step_metrics import add_to_totals, empty_metrics, step_metrics
 from agents.tariff import TimeOfUseTariff
 from agents.topology import SUBSTATION, area_buses, station_bus
 from chain.keys import Identity
 from chain.layouts import LayoutConfig, build_layout, home_chain_ids
 from chain.miner_set import miner_set_transaction
-from chain.transaction import Transaction
 from market import MarketContext, OrderBook, Trades, settle_with_grid
 
 KIND_NAMES = ("grid_operator", "household", "ev", "provider")
@@ -541,7 +535,8 @@ class GridModel(mesa.Model):
         prices = price_micro(trades.price)
         amounts = payment_micro(trades.quantity_wh, prices)
         timestamp_ms = step * self.step_ms
-        signed, samples = self._settle(
+        signed, samples = settle_step(
+            self,
             step,
             timestamp_ms,
             trades,
@@ -556,10 +551,10 @@ class GridModel(mesa.Model):
         if self.layout_config.layout == "single":
             # Identities, the DR protocol and the attacks act on the one chain.
             # Every signature in ``signed`` was verified where it was made (areas,
-            # _grid_tx + BatchSigner): the chain admits them without a second Ed25519 check.
+            # grid_tx + BatchSigner): the chain admits them without a second Ed25519 check.
             rejected = self.security.submit(self.chain, signed, timestamp_ms, verified=True)
         else:
-            payer, payee = self._routing(signed, trades, trade_id, transfers)
+            payer, payee = routing(self, signed, trades, trade_id, transfers)
             rejected = self.ledger_layout.submit(
                 signed,
                 self.agent_area[payer],
@@ -615,187 +610,6 @@ class GridModel(mesa.Model):
         if self.invariants is not None:
             self.invariants.check_step(step, self.metrics, residual, settled, GRID_OPERATOR_ID, ctx)
 
-    def _settle(
-        self,
-        step,
-        timestamp_ms,
-        trades,
-        kind,
-        trade_id,
-        prices,
-        amounts,
-        chain_tag,
-        transfers,
-        feedback,
-    ):
-        """Have every area sign its agents' payments; the driver signs the grid's.
-
-        The layout names the chain of each payment and its receiver (a
-        cross-shard payment locks into the payer shard's escrow). Market transfers
-        (penalties, incentives) are routed like payments and follow the step's trades
-        in the chain order; the cross-area clearing's ``feedback`` goes to every
-        area's market state.
-        """
-        layout = self.ledger_layout
-        payer_area = self.agent_area[trades.buyer]
-        payee_area = self.agent_area[trades.seller]
-        tx_kind = np.array(TX_KIND_OF_TRADE, dtype=object)[kind]
-        keys = np.array(self.public_keys, dtype=object)
-        payee_keys = keys[trades.seller]
-        receiver_keys = np.array(
-            layout.receivers(payer_area, payee_area, payee_keys.tolist()), dtype=object
-        )
-        chain_ids = np.array(layout.chain_ids(payer_area, payee_area, chain_tag), dtype=object)
-        multi_chain = self.layout_config.layout == "dual"
-        net = None
-        if self.netting is not None:
-            self.netting.add(step, trade_id, trades.buyer, trades.seller, amounts)
-            if self.netting.due(step):
-                grid_key = self.public_keys[GRID_OPERATOR_ID]
-                net = self.netting.close(step, self.agent_area, self.n_areas, grid_key)
-        transfer_id = self._next_transfer_id + np.arange(len(transfers), dtype=np.int64)
-        self._next_transfer_id += len(transfers)
-        t_payer_area = self.agent_area[transfers.payer]
-        t_payee_area = self.agent_area[transfers.payee]
-        t_receivers = np.array(
-            layout.receivers(t_payer_area, t_payee_area, keys[transfers.payee].tolist()),
-            dtype=object,
-        )
-        t_chain_ids = np.array(
-            layout.chain_ids(t_payer_area, t_payee_area, np.zeros(len(transfers), np.int64)),
-            dtype=object,
-        )
-        batches = []
-        for a in range(self.n_areas):
-            pays, gets = payer_area == a, payee_area == a
-            t_pays, t_gets = t_payer_area == a, t_payee_area == a
-            batches.append(
-                SettlementBatch(
-                    step=step,
-                    timestamp_ms=timestamp_ms,
-                    trade_id=trade_id[pays],
-                    payer=trades.buyer[pays],
-                    receiver_key=receiver_keys[pays].tolist(),
-                    amount_micro=amounts[pays],
-                    kind=tx_kind[pays].tolist(),
-                    energy_wh=trades.quantity_wh[pays],
-                    price_micro=prices[pays],
-                    receipt_agent=trades.seller[gets],
-                    receipt_micro=amounts[gets],
-                    receipt_energy_wh=trades.quantity_wh[gets],
-                    chain_id=chain_ids[pays].tolist() if multi_chain else None,
-                    transfer_id=transfer_id[t_pays],
-                    transfer_payer=transfers.payer[t_pays],
-                    transfer_receiver_key=t_receivers[t_pays].tolist(),
-                    transfer_amount_micro=transfers.amount_micro[t_pays],
-                    transfer_kind=transfers.kind[t_pays].tolist(),
-                    transfer_receipt_agent=transfers.payee[t_gets],
-                    transfer_receipt_micro=transfers.amount_micro[t_gets],
-                    transfer_chain_id=t_chain_ids[t_pays].tolist() if multi_chain else None,
-                    feedback=feedback.take(self.agent_area[feedback.agent] == a),
-                    sign_trades=self.netting is None,
-                    net=net.areas[a] if net is not None else None,
-                )
-            )
-        # The grid operator's payments are signed (and verified) on the driver's
-        # threads while the areas sign theirs.
-        grid_txs = [
-            self._grid_tx(
-                chain_ids[i],
-                receiver_keys[i],
-                int(amounts[i]),
-                tx_kind[i],
-                {
-                    "trade_id": int(trade_id[i]),
-                    "step": step,
-                    "energy_wh": int(trades.quantity_wh[i]),
-                    "price_micro_per_kwh": int(prices[i]),
-                },
-                timestamp_ms,
-            )
-            for i in (np.flatnonzero(payer_area == -1) if self.netting is None else ())
-        ]
-        grid_txs += [
-            self._grid_tx(
-                t_chain_ids[i],
-                t_receivers[i],
-                int(transfers.amount_micro[i]),
-                transfers.kind[i],
-                {"transfer_id": int(transfer_id[i]), "step": step},
-                timestamp_ms,
-            )
-            for i in np.flatnonzero(t_payer_area == -1)
-        ]
-        if net is not None:
-            grid_txs += self._grid_covers_deficits(net, timestamp_ms)
-        grid_signer = BatchSigner(
-            [self.grid_operator.identity] * len(grid_txs), grid_txs, self._driver_threads()
-        )
-        results = self.runtime.settle(batches)
-        signed = [stx for txs, _ in results for stx in txs]
-        samples = [sample for _, sample in results]
-        grid_signed = grid_signer.result()
-        if any(stx is None for stx in grid_signed):
-            raise RuntimeError("a signature of the grid operator does not verify")
-        signed.extend(grid_signed)  # type: ignore[arg-type]
-        signed.sort(key=_chain_order)
-        return signed, samples
-
-    def _grid_covers_deficits(self, net, timestamp_ms: int) -> list[Transaction]:
-        """Net settlement leg 2: the grid operator pays each area's clearing deficit."""
-        return [
-            self._grid_tx(
-                self.chain.chain_id,
-                self.clearing_keys[a],
-                amount,
-                CLEARING_TRANSFER,
-                payload,
-                timestamp_ms,
-            )
-            for a, amount, payload in zip(
-                net.deficit_area.tolist(),
-                net.deficit_micro.tolist(),
-                net.deficit_payload,
-                strict=True,
-            )
-        ]
-
-    def _grid_tx(self, chain_id, receiver, amount, kind, payload, timestamp_ms) -> Transaction:
-        """A payment of the grid operator, to be signed on the driver (one nonce per chain)."""
-        nonce = self._grid_nonces.get(chain_id, 0)
-        self._grid_nonces[chain_id] = nonce + 1
-        return Transaction(
-            chain_id=chain_id,
-            sender=self.public_keys[GRID_OPERATOR_ID],
-            receiver=receiver,
-            amount=amount,
-            nonce=nonce,
-            kind=kind,
-            payload=payload,
-            timestamp_ms=timestamp_ms,
-        )
-
-    def _driver_threads(self) -> int:
-        """Threads for the driver's own signing: the local runtime's, else one per core."""
-        threads = getattr(self.runtime, "n_threads", None)
-        return threads if threads is not None else max(1, os.cpu_count() or 1)
-
-    def _routing(self, signed, trades, trade_id, transfers) -> tuple[np.ndarray, np.ndarray]:
-        """Payer and payee agent of each signed transaction (trades, then transfers)."""
-        first = int(trade_id[0]) if len(trade_id) else 0
-        first_transfer = self._next_transfer_id - len(transfers)
-        payer = np.empty(len(signed), np.int64)
-        payee = np.empty(len(signed), np.int64)
-        for k, stx in enumerate(signed):
-            payload = stx.tx.payload
-            if "trade_id" in payload:
-                i = payload["trade_id"] - first
-                payer[k], payee[k] = trades.buyer[i], trades.seller[i]
-            else:
-                i = payload["transfer_id"] - first_transfer
-                payer[k], payee[k] = transfers.payer[i], transfers.payee[i]
-        return payer, payee
-
     def _record(self, step, ctx, decisions, trades, kind, n_tx, rejected, blocks) -> None:
         """This step's model-level metrics (one row of model.parquet) and day totals."""
         chains = list(self.ledger_layout.chains.values())
@@ -836,6 +650,7 @@ class GridModel(mesa.Model):
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         self.trade_log.spill_to(self.spill_dir / "logs")
         self.agent_log.spill_to(self.spill_dir / "logs")
+        self.ledger_layout.spill_to(self.spill_dir / "ledger")  # sealed blocks, certificates
 
     def _log_step(self, step, trades, kind, trade_id, prices, amounts, signed, samples) -> None:
         """Append the step's trades and agent samples to the logs (spilled when due).
@@ -956,16 +771,6 @@ def _market_reporter(name: str) -> partial:
 def _concat_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Row-wise concatenation of equal-keyed column dicts (the areas' agent samples)."""
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-
-
-def _chain_order(stx) -> tuple[int, int, int]:
-    """Trades in trade-id order, market transfers in transfer-id order, then net legs."""
-    payload = stx.tx.payload
-    if "trade_id" in payload:
-        return (0, payload["trade_id"], 0)
-    if stx.tx.kind in NET_KINDS:  # net settlement legs (agents.netting), after the transfers
-        return (2, *net_order(payload))
-    return (1, payload["transfer_id"], 0)
 
 
 def _validator_buses(graph) -> list[int]:

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import numpy as np
 
 from agents.params import check, is_integer
+from chain.keyring import KeyRing
 from chain.keys import Identity
-from chain.transaction import SignedTransaction, Transaction, sign_transaction
+from chain.transaction import SignedTransaction, Transaction
 
 SETTLEMENT_MODES = ("per_trade", "net")
 NET_PAYMENT, CLEARING_TRANSFER, NET_PAYOUT = "net_payment", "clearing_transfer", "net_payout"
@@ -82,6 +84,27 @@ def trades_sha256(trade_ids: np.ndarray) -> str:
     """Commitment to a set of trades: SHA-256 of their ascending ids, comma-separated ASCII."""
     ids = np.sort(np.asarray(trade_ids, dtype=np.int64))
     return hashlib.sha256(",".join(map(str, ids.tolist())).encode("ascii")).hexdigest()
+
+
+def _run_digests(ids: np.ndarray):
+    """``digest(first, end)``: :func:`trades_sha256` of ``ids[first:end]``, an ascending run.
+
+    The ids are written out once as one comma-separated ASCII string; a run's text is a
+    slice of it (character offsets from the cumulative id lengths), so each agent's
+    commitment costs one slice and one hash instead of a sort and a join of its own.
+    """
+    words = list(map(str, ids.tolist()))
+    text = ",".join(words)
+    # offsets[k]: where id k starts in ``text`` (each id is followed by one comma).
+    offsets = [0, *accumulate(len(word) + 1 for word in words)]
+    sha256 = hashlib.sha256
+
+    def digest(first: int, end: int) -> str:
+        # Run [first, end) spans text[offsets[first] : offsets[end] - 1] (no trailing comma).
+        last = offsets[end] - 1 if end > first else offsets[first]
+        return sha256(text[offsets[first] : last].encode("ascii")).hexdigest()
+
+    return digest
 
 
 def net_positions(n_agents: int, buyer, seller, amount_micro) -> np.ndarray:
@@ -167,15 +190,16 @@ def plan_window(
     order = np.lexsort((ids, party))
     party, ids = party[order], ids[order]
     bounds = np.searchsorted(party, np.arange(len(agent_area) + 1))
+    digest_of = _run_digests(ids)
 
     def agent_payload(agent: int, leg: int) -> dict:
-        own = ids[bounds[agent] : bounds[agent + 1]]
+        first, end = int(bounds[agent]), int(bounds[agent + 1])
         return {
             **window,
             "leg": leg,
             "agent": agent,
-            "n_trades": len(own),
-            "trades_sha256": trades_sha256(own),
+            "n_trades": end - first,
+            "trades_sha256": digest_of(first, end),
         }
 
     surplus = -_sum_by_area(position[held], agent_area[held], n_areas)
@@ -209,40 +233,69 @@ def plan_window(
 class ClearingAccount:
     """An area's clearing account, held by its aggregator: key and next nonce.
 
-    The key is derived on first use, so runs that never net derive nothing.
+    The key (a one-row :class:`chain.keyring.KeyRing` with the label
+    ``clearing/<area>``, the key of :func:`clearing_identity`) is derived on first use,
+    so runs that never net derive nothing.
     """
 
     def __init__(self, run_seed: int, area: int) -> None:
         self.run_seed, self.area = run_seed, area
         self.nonce = 0
-        self._identity: Identity | None = None
+        self._ring: KeyRing | None = None
+
+    @property
+    def ring(self) -> KeyRing:
+        """The account's key (one row)."""
+        if self._ring is None:
+            self._ring = KeyRing(self.run_seed, self.area, 1, prefix="clearing/")
+        return self._ring
 
     @property
     def identity(self) -> Identity:
-        """The account's key pair."""
-        if self._identity is None:
-            self._identity = clearing_identity(self.run_seed, self.area)
-        return self._identity
+        """The account's key pair as an :class:`Identity`."""
+        return self.ring.identity(0)
+
+    @property
+    def public_hex(self) -> str:
+        """The account's public key (64 lowercase hex chars)."""
+        return self.ring.public_hexes[0]
 
     def sign(self, chain_id, receiver, amount, kind, payload, timestamp_ms) -> SignedTransaction:
         """Sign one transfer out of the account with its next nonce."""
-        tx = Transaction(
-            chain_id=chain_id,
-            sender=self.identity.public_hex,
-            receiver=receiver,
-            amount=int(amount),
-            nonce=self.nonce,
-            kind=kind,
-            payload=payload,
-            timestamp_ms=timestamp_ms,
-        )
-        self.nonce += 1
-        stx = sign_transaction(self.identity, tx)
-        # Verified where it is signed, like the area's payments: the chain admits the
-        # model's settlement with verified=True (docs/consensus.md, trust boundary).
-        if not stx.verify_signature():
-            raise RuntimeError(f"clearing account {self.area}: its signature does not verify")
-        return stx
+        return self.sign_many(chain_id, [receiver], [int(amount)], kind, [payload], timestamp_ms)[0]
+
+    def sign_many(
+        self, chain_id, receivers, amounts, kind, payloads, timestamp_ms
+    ) -> list[SignedTransaction]:
+        """Sign transfers out of the account, one nonce each, in order.
+
+        Args:
+            chain_id: The chain of every transfer.
+            receivers: Receiver public keys (hex, the run's own keys).
+            amounts: Micro-coins of each transfer (plain ints).
+            kind: Transaction kind of every transfer.
+            payloads: Each transfer's flat payload.
+            timestamp_ms: Simulated submission time.
+
+        Raises:
+            RuntimeError: If a signature does not verify.
+        """
+        ring, sender = self.ring, self.public_hex
+        trusted, signed = Transaction.trusted, []
+        for receiver, amount, payload in zip(receivers, amounts, payloads, strict=True):
+            # The simulator's own fields: the unchecked constructor (Transaction.trusted).
+            tx = trusted(
+                chain_id, sender, receiver, amount, self.nonce, kind, payload, timestamp_ms
+            )
+            self.nonce += 1
+            canonical = tx.canonical()
+            signature = ring.sign(0, canonical)
+            # Verified where it is signed, like the area's payments: the chain admits the
+            # model's settlement with verified=True (docs/consensus.md, trust boundary).
+            if not ring.verify(0, signature, canonical):
+                raise RuntimeError(f"clearing account {self.area}: its signature does not verify")
+            signed.append(SignedTransaction(tx, tx.tx_hash, signature.hex()))
+        return signed
 
 
 def sign_area_legs(area, legs: AreaNetLegs, timestamp_ms: int) -> list[SignedTransaction]:
@@ -256,7 +309,7 @@ def sign_area_legs(area, legs: AreaNetLegs, timestamp_ms: int) -> list[SignedTra
     """
     offset, clearing = area.spec.id_offset, area.clearing
     payer_rows = legs.payer - offset
-    clearing_key = clearing.identity.public_hex
+    clearing_key = clearing.public_hex
     signed = area._sign_payments(
         payer_rows,
         None,
@@ -268,24 +321,27 @@ def sign_area_legs(area, legs: AreaNetLegs, timestamp_ms: int) -> list[SignedTra
     )
     chain_id = area.spec.chain_id
     if legs.surplus_micro:
-        signed.append(
-            clearing.sign(
+        signed.extend(
+            clearing.sign_many(
                 chain_id,
-                legs.grid_key,
-                legs.surplus_micro,
+                [legs.grid_key],
+                [int(legs.surplus_micro)],
                 CLEARING_TRANSFER,
-                legs.surplus_payload,
+                [legs.surplus_payload],
                 timestamp_ms,
             )
         )
-    for row, amount, payload in zip(
-        (legs.payee - offset).tolist(), legs.payout_micro.tolist(), legs.payout_payload, strict=True
-    ):
-        signed.append(
-            clearing.sign(
-                chain_id, area.public_keys[row], amount, NET_PAYOUT, payload, timestamp_ms
-            )
+    keys = area.public_keys
+    signed.extend(
+        clearing.sign_many(
+            chain_id,
+            [keys[row] for row in (legs.payee - offset).tolist()],
+            legs.payout_micro.tolist(),
+            NET_PAYOUT,
+            legs.payout_payload,
+            timestamp_ms,
         )
+    )
     return signed
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from agents.area import Area, AreaDecision, AreaSpec
 from agents.params import check, is_integer
 from agents.settlement import SettlementBatch
+from agents.signing import gc_paused
 from chain.tx_columns import unpack
 
 
@@ -272,8 +273,10 @@ class RayRuntime:
         """Every area signs its payments; results in area order."""
         n = len(self._workers)
         settled = self._call("settle", [list(batches[i::n]) for i in range(n)])
-        # Payments come back as columns and are rebuilt (and re-hashed) here.
-        return [(unpack(packed), samples) for packed, samples in settled]
+        # Payments come back as columns and are rebuilt (and re-hashed) here, with the
+        # collector held off as where they were made (agents.signing.gc_paused).
+        with gc_paused():
+            return [(unpack(packed), samples) for packed, samples in settled]
 
     def wallets(self) -> list:
         """Each area's wallet arrays (for end-of-run accounting)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Set as AbstractSet
+from pathlib import Path
 from typing import Any
 
 from chain.block import Block, leading_zero_bits
+from chain.block_store import MIN_KEEP, BlockStore, CertificateStore
 from chain.certificate import Certificate
 from chain.consensus_rules import CONSENSUS_NAMES, block_hash_function, check_block_rules
 from chain.errors import (
@@ -43,9 +46,12 @@ class Ledger:
         genesis: The chain's genesis.
         balances: Public key hex -> micro-coins.
         nonces: Sender -> next expected nonce (absent means 0).
-        blocks: Committed blocks, ``blocks[i].height == i + 1``.
+        blocks: Committed blocks, ``blocks[i].height == i + 1``: a
+            :class:`chain.block_store.BlockStore` (a list until :meth:`spill_to`,
+            then the newest blocks in memory and the older ones in a file).
         certificates: ``height -> certificate`` of the committed blocks that
-            carry one (PBFT, hybrid, proof of work).
+            carry one (PBFT, hybrid, proof of work), a
+            :class:`chain.block_store.CertificateStore` spilled alongside.
         verified_signatures: ``tx_hash -> signature`` of transactions whose
             signatures were already verified in this process (by mempool
             admission). ``apply_block`` skips re-verifying them: honest
@@ -86,8 +92,11 @@ class Ledger:
         self.genesis = genesis
         self.balances: dict[str, int] = dict(genesis.balances)
         self.nonces: dict[str, int] = {}
-        self.blocks: list[Block] = []
-        self.certificates: dict[int, Certificate] = {}
+        # Once spilling, keep what the consensus rules read in memory: Clique's
+        # recent-signer rule looks back floor(n/2) blocks, the others at the head only.
+        keep = max(MIN_KEEP, len(genesis.validators) // 2 + 1)
+        self.blocks = BlockStore(keep)
+        self.certificates = CertificateStore(keep)
         self.verified_signatures: dict[str, str] = {}
         self.hash_function = block_hash_function(genesis)
         if genesis.consensus not in CONSENSUS_NAMES:
@@ -106,6 +115,20 @@ class Ledger:
         if self.genesis.consensus != "pow":
             return tuple(self.genesis.validators)
         return self.miner_schedule.at(height).miners
+
+    def spill_to(self, directory: str | os.PathLike[str]) -> None:
+        """Keep only recent blocks and certificates in memory, older ones in ``directory``.
+
+        Files ``blocks.bin`` and ``certificates.bin`` (see :mod:`chain.block_store`).
+        """
+        directory = Path(directory)
+        self.blocks.spill_to(directory / "blocks.bin")
+        self.certificates.spill_to(directory / "certificates.bin")
+
+    @property
+    def committed_tx(self) -> int:
+        """Transactions in all committed blocks (a counter, no block is read)."""
+        return self.blocks.n_tx
 
     @property
     def chain_id(self) -> str:

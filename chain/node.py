@@ -197,14 +197,17 @@ class Chain:
         return self._mempool
 
     @property
-    def blocks(self) -> list[Block]:
-        """Committed blocks (the ledger's list; do not mutate)."""
+    def blocks(self) -> Sequence[Block]:
+        """Committed blocks (the ledger's :class:`chain.block_store.BlockStore`; do not mutate)."""
         return self._ledger.blocks
 
     @property
-    def certificates(self) -> list[Certificate]:
-        """Certificates of the committed blocks that carry one, in height order."""
-        return [self._ledger.certificates[h] for h in sorted(self._ledger.certificates)]
+    def certificates(self) -> Sequence[Certificate]:
+        """Certificates of the committed blocks that carry one, in height order.
+
+        The ledger's store (streamed from its spill file once spilling; do not mutate).
+        """
+        return self._ledger.certificates.records
 
     @property
     def head_hash(self) -> str:

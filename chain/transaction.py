@@ -8,12 +8,14 @@ cheaply across Ray process boundaries; unpickling re-runs validation.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from chain.encoding import (
+    FrozenDict,
     canonical_bytes_unchecked,
     freeze,
     require_hex,
@@ -113,6 +115,69 @@ class Transaction:
     def __hash__(self) -> int:
         return hash(self._tx_hash)  # type: ignore[attr-defined]
 
+    @classmethod
+    def trusted(
+        cls,
+        chain_id: str,
+        sender: str,
+        receiver: str,
+        amount: int,
+        nonce: int,
+        kind: str,
+        payload: Mapping[str, Any],
+        timestamp_ms: int,
+    ) -> Transaction:
+        """Build a transaction from fields the simulator produced itself, unchecked.
+
+        Equal (fields, canonical bytes, hash) to ``Transaction(...)`` with the same
+        arguments, at a fraction of the cost. Skipped: the ``require_*`` field checks
+        (``chain_id`` and ``kind`` non-empty strings; ``sender`` and ``receiver`` 64
+        lowercase hex chars; ``amount``, ``nonce``, ``timestamp_ms`` ints in
+        ``[0, 2**63)``) and the generic :func:`chain.encoding.freeze` walk of the
+        payload (a flat payload is copied into a ``FrozenDict`` directly).
+
+        Safe for the model's settlement payments because every field comes from the
+        simulator, not from outside: keys are the key ring's hex strings, amounts,
+        nonces, ids and times are Python ints from ``ndarray.tolist()`` or counters,
+        kinds and chain ids are constants of the run. Nothing downstream relies on the
+        skipped checks alone: the canonical bytes and hash are still computed here (so
+        the signature covers exactly these fields); the chain still checks at admission
+        everything it checks today (registered keys, nonces, balances, amounts); and a
+        transaction that crosses a process boundary (the Ray driver unpickling an
+        area's payments) is rebuilt by :meth:`__reduce__` through the checking
+        constructor, so a bad field fails there.
+
+        A payload that is not flat (string keys to plain ``int``/``str`` values) goes
+        through the checking constructor instead, so nested values are always frozen
+        and type-checked.
+
+        Args:
+            chain_id: Chain id (a non-empty str).
+            sender: Sender public key, 64 lowercase hex chars.
+            receiver: Receiver public key, 64 lowercase hex chars.
+            amount: Micro-coins, a plain ``int`` in ``[0, 2**63)``.
+            nonce: Sender's next nonce, a plain ``int``.
+            kind: Transaction type (a non-empty str).
+            payload: Flat mapping of str to plain ``int`` or ``str``.
+            timestamp_ms: Simulated time, a plain ``int``.
+        """
+        tx = _new_transaction(cls)
+        values = tx.__dict__
+        values["chain_id"] = chain_id
+        values["sender"] = sender
+        values["receiver"] = receiver
+        values["amount"] = amount
+        values["nonce"] = nonce
+        values["kind"] = kind
+        values["payload"] = payload if type(payload) is FrozenDict else FrozenDict(payload)
+        values["timestamp_ms"] = timestamp_ms
+        canonical = _canonical_fast(tx)
+        if canonical is None:
+            return cls(chain_id, sender, receiver, amount, nonce, kind, payload, timestamp_ms)
+        values["_canonical"] = canonical
+        values["_tx_hash"] = _sha256(canonical).hexdigest()
+        return tx
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuild through __init__ so caches are recomputed, never trusted.
         return (
@@ -169,6 +234,9 @@ class SignedTransaction:
         return len(self.tx.canonical()) + SIGNATURE_BYTES
 
 
+_new_transaction = object.__new__
+_sha256 = hashlib.sha256
+
 _QUOTED: dict[str, str] = {}
 
 
@@ -183,21 +251,29 @@ def _quoted(text: str) -> str:
 
 
 def _canonical_fast(tx: Transaction) -> bytes | None:
-    """The canonical bytes of a checked transaction whose payload maps strings to ints.
+    """The canonical bytes of a transaction whose payload is flat: string keys, int or str values.
 
     Byte for byte what :func:`chain.encoding.canonical_bytes_unchecked` gives for
     :meth:`Transaction.body` (keys sorted, no whitespace, strings JSON-escaped by the
-    same C encoder ``json`` uses), without walking the body through the ``json``
-    encoder: most of a transaction's construction cost for the model's payments. The
-    keys of the body are fixed and already in sorted order; hex keys need no escaping.
-    None for any other payload (the caller falls back to the general encoder).
+    same C encoder ``json`` uses with ``ensure_ascii=False``), without walking the body
+    through the ``json`` encoder: most of a transaction's construction cost for the
+    model's payments. The keys of the body are fixed and already in sorted order; hex
+    keys need no escaping. String values (``kind``-like tags, hex digests such as net
+    settlement's ``trades_sha256``) are escaped like the chain id; they are not memoised,
+    as digests rarely repeat. None for any other payload (bools, None, nested values:
+    the caller falls back to the general encoder).
     """
+    payload = tx.payload
     items = []
-    for key in sorted(tx.payload):
-        value = tx.payload[key]
-        if type(value) is not int:  # bools and nested values: general encoder
+    for key in sorted(payload):
+        value = payload[key]
+        kind = type(value)
+        if kind is int:
+            items.append(f"{_quoted(key)}:{value}")
+        elif kind is str:
+            items.append(f"{_quoted(key)}:{_encode_str(value)}")
+        else:  # bools, None, nested values, subclasses: general encoder
             return None
-        items.append(f"{_quoted(key)}:{value}")
     # int(): the plain decimal json writes, also for an int subclass.
     return (
         f'{{"amount":{int(tx.amount)},"chain_id":{_quoted(tx.chain_id)},'

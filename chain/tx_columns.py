@@ -8,9 +8,9 @@ arrays (keys, hashes and signatures as raw bytes, amounts, nonces and timestamps
 int64, chain ids and kinds as small codes) plus the list of payloads, so that pickling
 is mostly memory copies.
 
-Nothing is trusted on arrival: :meth:`SignedColumns.unpack` builds every transaction
-through the :class:`~chain.transaction.Transaction` constructor, which recomputes its
-canonical bytes and hash, exactly as unpickling a ``SignedTransaction`` does; the
+Nothing is trusted on arrival: :meth:`SignedColumns.unpack` checks the batch and
+recomputes every transaction's canonical bytes and hash, as unpickling a
+``SignedTransaction`` does; the
 claimed hash and the signature travel unchanged and are checked by whoever checks them
 (the chain's admission compares the claimed hash with the recomputed one). A list that
 cannot be represented exactly (a field that is not 32-byte hex, an amount outside
@@ -66,8 +66,26 @@ class SignedColumns:
         return len(self.amount)
 
     def unpack(self) -> list[SignedTransaction]:
-        """The signed transactions, each rebuilt through the ``Transaction`` constructor."""
+        """The signed transactions, each rebuilt with its canonical bytes and hash.
+
+        The columns themselves guarantee most of what the ``Transaction`` constructor
+        checks: keys are 64 lowercase hex characters because they are made from raw
+        bytes here, amounts, nonces and timestamps are ints because they come from
+        int64 columns. What the columns do not guarantee (non-negative ints, non-empty
+        chain ids and kinds, string payload keys) is checked on the whole batch first;
+        then the transactions are built with :meth:`Transaction.trusted`, which still
+        computes the canonical bytes and hash (and takes the checking constructor for
+        any payload that is not flat). If a check fails, every transaction goes
+        through the checking constructor, which raises the usual error.
+        """
         n = len(self)
+        checked = (
+            all(self.chain_ids)
+            and all(self.kinds)
+            and all(bool((column >= 0).all()) for column in self._ints())
+            and all(type(key) is str for payload in self.payloads for key in payload)
+        )
+        build = Transaction.trusted if checked else Transaction
         chain_ids = [self.chain_ids[c] for c in self.chain_code.tolist()]
         kinds = [self.kinds[k] for k in self.kind_code.tolist()]
         senders = _hex_rows(self.sender, n)
@@ -75,7 +93,7 @@ class SignedColumns:
         hashes = _hex_rows(self.tx_hash, n)
         signatures = _hex_rows(self.signature, n)
         return [
-            SignedTransaction(Transaction(*fields), tx_hash, signature)
+            SignedTransaction(build(*fields), tx_hash, signature)
             for *fields, tx_hash, signature in zip(
                 chain_ids,
                 senders,
@@ -90,6 +108,9 @@ class SignedColumns:
                 strict=True,
             )
         ]
+
+    def _ints(self) -> tuple[np.ndarray, ...]:
+        return (self.amount, self.nonce, self.timestamp_ms)
 
 
 def pack(signed: Sequence[SignedTransaction]) -> SignedColumns | list[SignedTransaction]:

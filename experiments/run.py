@@ -139,7 +139,7 @@ def run_simulation(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     write_json(run_dir / "summary.json", clean_floats(summary))
     if not (cfg.checkpoint.keep and (run_dir / checkpoint.CHECKPOINT_FILE).is_file()):
         # Read back into the results above; a kept checkpoint still needs its spilled
-        # parts (agents.run_log), so .spill goes only with the checkpoint.
+        # parts (agents.run_log, chain.block_store), so .spill goes only with the checkpoint.
         shutil.rmtree(run_dir / ".spill", ignore_errors=True)
         checkpoint.remove_checkpoint(run_dir)
     return summary

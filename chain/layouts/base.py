@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,7 @@ class Layout:
         self.messages: dict[str, int] = {}
         self.message_bytes: dict[str, int] = {}
         self._specs: dict[str, tuple] = {}
+        self.spill_dir: Path | None = None  # see spill_to
 
     # ------------------------------------------------------------------ construction
     def _add_chain(
@@ -182,6 +184,20 @@ class Layout:
             self.chains[chain_id] = build_chain(
                 chain_id, *spec, extra_params=genesis_params, registry=registry
             )
+        if self.spill_dir is not None:
+            self.spill_to(self.spill_dir)
+
+    def spill_to(self, directory: str | os.PathLike[str]) -> None:
+        """Keep only recent sealed blocks in memory; older ones go to ``directory``.
+
+        Each chain's ledger spills into its own subdirectory ``<k>-<chain id>``
+        (``k`` its position; see :mod:`chain.block_store`). Calling it again with the
+        same directory (a run resumed from a checkpoint) re-attaches the files.
+        """
+        self.spill_dir = Path(directory)
+        for k, (chain_id, chain) in enumerate(self.chains.items()):
+            name = re.sub(r"[^A-Za-z0-9_.-]", "_", chain_id)
+            chain.ledger.spill_to(self.spill_dir / f"{k:02d}-{name}")
 
     def _count(self, kind: str, count: int, size_bytes: int) -> None:
         if count > 0:

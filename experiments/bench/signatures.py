@@ -4,7 +4,12 @@ The issue's signature floor of a simulated day is ``payments x (sign + verify) /
 what the day must cost at least if every cleared payment is signed and verified once
 and the work spreads over every core. The per-signature times come from signing and
 verifying real message bytes (canonical payment transactions) with the project's own
-primitives (:meth:`chain.keys.Identity.sign`, :func:`chain.keys.verify_signature`).
+primitives: OpenSSL through :class:`chain.keys.Identity` and
+:func:`chain.keys.verify_signature` (what the chain and the verifier use), and
+libsodium through :class:`chain.keys.KeyRing` (what the agents sign with and the
+areas' aggregators verify with, when PyNaCl is installed). The floor charges the
+fastest of them (:func:`floor_signature_cost`), so that a faster primitive in the
+simulator cannot make the day look closer to its floor than it is.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chain.keyring import KeyRing
 from chain.keys import Identity, verify_signature
 from experiments.bench.common import best_of
 
@@ -84,3 +90,62 @@ def measure_signature_cost(
         sign_cpu_s=best_of(repeats, sign_all, clock=time.process_time) / n,
         verify_cpu_s=best_of(repeats, verify_all, clock=time.process_time) / n,
     )
+
+
+def measure_ring_signature_cost(
+    messages: Sequence[bytes], ring: KeyRing, repeats: int = 3
+) -> SignatureCost:
+    """Like :func:`measure_signature_cost`, with :meth:`KeyRing.sign` and :meth:`KeyRing.verify`.
+
+    Message ``i`` is signed by row ``i % len(ring)``.
+
+    Raises:
+        ValueError: If ``messages`` or ``ring`` is empty.
+    """
+    if not messages or not len(ring):
+        raise ValueError("messages and ring must not be empty")
+    rows = [i % len(ring) for i in range(len(messages))]
+    signatures = [ring.sign(row, message) for row, message in zip(rows, messages, strict=True)]
+    if not all(map(ring.verify, rows, signatures, messages)):
+        raise RuntimeError("a freshly made signature did not verify")
+
+    def sign_all() -> None:
+        for row, message in zip(rows, messages, strict=True):
+            ring.sign(row, message)
+
+    def verify_all() -> None:
+        list(map(ring.verify, rows, signatures, messages))
+
+    n = len(messages)
+    return SignatureCost(
+        sign_s=best_of(repeats, sign_all) / n,
+        verify_s=best_of(repeats, verify_all) / n,
+        messages=n,
+        sign_cpu_s=best_of(repeats, sign_all, clock=time.process_time) / n,
+        verify_cpu_s=best_of(repeats, verify_all, clock=time.process_time) / n,
+    )
+
+
+def floor_signature_cost(
+    messages: Sequence[bytes], keys: int = 256, seed: int = 7
+) -> tuple[SignatureCost, dict[str, SignatureCost]]:
+    """The per-signature cost the floor charges, and what each primitive measured.
+
+    Both primitives sign and verify the same messages; the floor takes the faster sign
+    and the faster verify (wall and CPU each), i.e. the cheapest Ed25519 this machine
+    offers the simulator. Returns ``(floor, {"openssl": ..., "keyring": ...})``; the
+    key ring is libsodium with PyNaCl installed (OpenSSL otherwise).
+    """
+    by_primitive = {
+        "openssl": measure_signature_cost(messages, bench_identities(keys, seed)),
+        "keyring": measure_ring_signature_cost(messages, KeyRing(seed, 0, keys, prefix="bench/")),
+    }
+    costs = list(by_primitive.values())
+    floor = SignatureCost(
+        sign_s=min(c.sign_s for c in costs),
+        verify_s=min(c.verify_s for c in costs),
+        messages=costs[0].messages,
+        sign_cpu_s=min(c.sign_cpu_s for c in costs),
+        verify_cpu_s=min(c.verify_cpu_s for c in costs),
+    )
+    return floor, by_primitive

@@ -109,7 +109,7 @@ def latest_blocks(sim, limit: int = 8) -> list[BlockRow]:
     names = {m.identity.public_hex: f"V{m.index}" for m in sim.miners}
     rows = []
     for chain in chains_of(sim):
-        for block in list(chain.blocks)[-limit:]:
+        for block in chain.blocks[-limit:]:
             header = block.header
             proposer = names.get(header.proposer, "")
             rows.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from itertools import pairwise
 
 import numpy as np
@@ -450,13 +451,14 @@ def test_payment_with_a_bad_signature_is_dropped_and_its_nonce_reused(monkeypatc
     area.decide(0)
     honest = Area._sign
 
-    def tamper(self, row, tx):
-        stx = honest(self, row, tx)
-        if tx.payload["trade_id"] == 11:  # flip one bit of this payment's signature
-            bad = bytearray(bytes.fromhex(stx.signature))
+    def tamper(self, row, message):
+        signature = honest(self, row, message)
+        # Flip one bit of the signature of trade 11's payment.
+        if json.loads(message)["payload"]["trade_id"] == 11:
+            bad = bytearray(signature)
             bad[0] ^= 1
-            return dataclasses.replace(stx, signature=bad.hex())
-        return stx
+            return bytes(bad)
+        return signature
 
     monkeypatch.setattr(Area, "_sign", tamper)
     batch = _batch(

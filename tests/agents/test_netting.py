@@ -16,6 +16,7 @@ from agents.netting import (
     LEG_SURPLUS,
     NetWindow,
     SettlementConfig,
+    _run_digests,
     net_positions,
     plan_window,
     trades_sha256,
@@ -140,3 +141,11 @@ def test_legs_conserve_coins_and_are_admissible(n_agents, n_areas, data) -> None
     legs_of = [i for legs in plan.areas for i in [*legs.payer.tolist(), *legs.payee.tolist()]]
     assert sorted(legs_of) == [i for i in range(1, n_agents) if position[i] != 0]
     assert LEG_PAY < LEG_SURPLUS < LEG_DEFICIT < LEG_PAYOUT
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**12), max_size=40), st.data())
+def test_run_digests_equal_the_per_run_commitment(ids, data):
+    ids = np.array(sorted(ids), dtype=np.int64)
+    first = data.draw(st.integers(min_value=0, max_value=len(ids)))
+    end = data.draw(st.integers(min_value=first, max_value=len(ids)))
+    assert _run_digests(ids)(first, end) == trades_sha256(ids[first:end])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chain import keyring
 from chain.keyring import KeyRing, RingSigner
@@ -78,3 +80,21 @@ def test_identity_signs_like_openssl_whatever_the_backend():
     identity = Identity.derive(9, "validator/0")
     message = b"block header bytes"
     assert identity.sign(message) == identity._private_key.sign(message)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=40, deadline=None)
+@given(message=st.binary(max_size=300), flip=st.integers(min_value=0, max_value=64 * 8 - 1))
+def test_ring_verify_agrees_with_openssl(backend, message, flip):
+    ring = KeyRing(11, 0, 2, backend=backend)
+    signature = ring.sign(1, message)
+    assert ring.verify(1, signature, message)
+    assert verify_signature(ring.public_hexes[1], signature, message)
+    bad = bytearray(signature)
+    bad[flip // 8] ^= 1 << (flip % 8)
+    bad = bytes(bad)
+    assert ring.verify(1, bad, message) == verify_signature(ring.public_hexes[1], bad, message)
+    assert not ring.verify(1, bad, message)
+    assert not ring.verify(0, signature, message)  # another row's key
+    assert not ring.verify(1, signature, message + b"x")
+    assert not ring.verify(1, signature[:63], message)

@@ -152,7 +152,9 @@ _INT = st.integers(min_value=0, max_value=2**63 - 1)
     nonce=_INT,
     timestamp_ms=_INT,
     payload=st.dictionaries(
-        st.text(max_size=8), st.integers(min_value=-(2**70), max_value=2**70), max_size=5
+        st.text(max_size=8),
+        st.integers(min_value=-(2**70), max_value=2**70) | st.text(max_size=70),
+        max_size=5,
     ),
 )
 def test_fast_canonical_bytes_equal_the_json_encoding(
@@ -171,7 +173,7 @@ def test_fast_canonical_bytes_equal_the_json_encoding(
 
 def test_payloads_that_are_not_string_to_int_take_the_general_encoder():
     alice, bob = users(2)
-    for payload in ({"ok": True}, {"a": [1, 2]}, {"a": {"b": 1}}, {"s": "x"}, {"n": None}):
+    for payload in ({"ok": True}, {"a": [1, 2]}, {"a": {"b": 1}}, {"s": "x", "n": None}):
         tx = Transaction(CHAIN_ID, alice.public_hex, bob.public_hex, 1, 0, "t", payload, 0)
         assert _canonical_fast(tx) is None
         assert (
@@ -180,3 +182,89 @@ def test_payloads_that_are_not_string_to_int_take_the_general_encoder():
                 tx.body(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
             ).encode()
         )
+
+
+def test_flat_payloads_with_hex_strings_take_the_fast_encoder():
+    alice, bob = users(2)
+    digest = sha256_hex(b"1,2,3")
+    payload = {"trades_sha256": digest, "leg": 0, "tag": 'q"\\\u00e9\n'}
+    tx = Transaction(CHAIN_ID, alice.public_hex, bob.public_hex, 7, 3, "net_payment", payload, 9)
+    assert _canonical_fast(tx) == canonical_bytes_unchecked(tx._frozen_body())
+    assert f'"trades_sha256":"{digest}"'.encode() in tx.canonical()
+
+
+# ---------------------------------------------------------------- trusted constructor
+
+_HEX64 = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+_FLAT = st.dictionaries(
+    st.text(max_size=8), st.integers(min_value=-(2**70), max_value=2**70) | st.text(max_size=70)
+)
+_ANY_PAYLOAD = _FLAT | st.dictionaries(
+    st.text(max_size=4), st.booleans() | st.none() | st.lists(st.integers(), max_size=3)
+)
+
+
+@given(
+    chain_id=_TEXT,
+    sender=_HEX64,
+    receiver=_HEX64,
+    amount=_INT,
+    nonce=_INT,
+    kind=_TEXT,
+    payload=_ANY_PAYLOAD,
+    timestamp_ms=_INT,
+)
+def test_trusted_constructor_equals_the_checking_one(
+    chain_id, sender, receiver, amount, nonce, kind, payload, timestamp_ms
+):
+    fields = (chain_id, sender, receiver, amount, nonce, kind, payload, timestamp_ms)
+    try:
+        checked = Transaction(*fields)
+    except ValueError:  # a lone surrogate cannot be UTF-8 encoded, either way
+        with pytest.raises(ValueError):
+            Transaction.trusted(*fields)
+        return
+    fast = Transaction.trusted(*fields)
+    assert fast == checked
+    assert fast.canonical() == checked.canonical()
+    assert fast.tx_hash == checked.tx_hash == sha256_hex(checked.canonical())
+    assert fast.body() == checked.body()
+    assert type(fast.payload) is type(checked.payload)
+    assert pickle.loads(pickle.dumps(fast)) == checked
+
+
+def test_trusted_payload_is_frozen_and_detached_from_the_callers_dict():
+    payload = {"trade_id": 1, "h": "ab"}
+    tx = Transaction.trusted(CHAIN_ID, ALICE.public_hex, BOB.public_hex, 1, 0, "t", payload, 0)
+    payload["trade_id"] = 2
+    assert tx.payload == {"trade_id": 1, "h": "ab"}
+    with pytest.raises(TypeError):
+        tx.payload["trade_id"] = 3  # type: ignore[index]
+
+
+def test_trusted_nested_payload_goes_through_the_checks():
+    with pytest.raises(TypeError, match="float"):
+        Transaction.trusted(CHAIN_ID, ALICE.public_hex, BOB.public_hex, 1, 0, "t", {"a": [1.5]}, 0)
+
+
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("sender", "AB" * 32, ValueError),
+        ("receiver", "ab" * 31, ValueError),
+        ("amount", -1, ValueError),
+        ("amount", True, TypeError),
+        ("nonce", 1.0, TypeError),
+        ("kind", "", ValueError),
+        ("timestamp_ms", 2**63, ValueError),
+    ],
+)
+def test_the_checking_constructor_still_rejects_bad_fields(field, value, error):
+    with pytest.raises(error, match=field):
+        make_tx(**{field: value})
+
+
+def test_unpickling_a_trusted_transaction_rechecks_its_fields():
+    bad = Transaction.trusted(CHAIN_ID, "XY" * 32, BOB.public_hex, 1, 0, "t", {"a": 1}, 0)
+    with pytest.raises(ValueError, match="sender"):
+        pickle.loads(pickle.dumps(bad))

@@ -6,6 +6,7 @@ import pickle
 
 import hypothesis.strategies as st
 import numpy as np
+import pytest
 from hypothesis import given, settings
 
 from chain.keys import Identity
@@ -73,3 +74,17 @@ def test_unpack_rebuilds_the_hash_instead_of_trusting_it():
     (back,) = packed.unpack()
     assert back.tx.amount == 6 and not back.hash_matches() and not back.verify_signature()
     assert np.array_equal(packed.tx_hash[0], np.frombuffer(bytes.fromhex(stx.tx_hash), np.uint8))
+
+
+def test_a_batch_the_columns_do_not_vouch_for_goes_through_the_checking_constructor():
+    stx = sign_transaction(
+        IDS[0], Transaction("main", IDS[0].public_hex, IDS[1].public_hex, 5, 0, "k", {"a": 1}, 0)
+    )
+    packed = pack([stx])
+    packed.nonce[0] = -1  # int64 allows it, a transaction does not
+    with pytest.raises(ValueError, match="nonce must be in"):
+        packed.unpack()
+    packed = pack([stx])
+    packed.payloads[0] = {1: 2}  # a non-string key
+    with pytest.raises(TypeError, match="non-string key"):
+        packed.unpack()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from chain.errors import BadMerkleRoot
+from chain.keyring import KeyRing
 from experiments.bench import REQUIRED_KEYS, main
 from experiments.bench.agent_step import bench_agent_step
 from experiments.bench.chain_validation import bench_chain_validation
@@ -24,7 +25,12 @@ from experiments.bench.day import bench_days, day_overrides
 from experiments.bench.plan import full_plan
 from experiments.bench.profile_summary import summarise
 from experiments.bench.report import figures, missing_keys, table
-from experiments.bench.signatures import bench_identities, measure_signature_cost
+from experiments.bench.signatures import (
+    bench_identities,
+    floor_signature_cost,
+    measure_ring_signature_cost,
+    measure_signature_cost,
+)
 from experiments.build import build
 from market import BUY, SELL
 from tests.conftest import make_config
@@ -131,6 +137,15 @@ def test_signature_cost_is_positive_and_rejects_empty_input():
     assert cost.sign_verify_s == cost.sign_s + cost.verify_s
     with pytest.raises(ValueError, match="must not be empty"):
         measure_signature_cost([], identities)
+
+
+def test_the_floor_charges_the_faster_primitive_for_each_operation():
+    floor, by_primitive = floor_signature_cost([b"payment %d" % i for i in range(20)], keys=4)
+    assert set(by_primitive) == {"openssl", "keyring"}
+    for field in ("sign_s", "verify_s", "sign_cpu_s", "verify_cpu_s"):
+        assert getattr(floor, field) == min(getattr(c, field) for c in by_primitive.values())
+    with pytest.raises(ValueError, match="must not be empty"):
+        measure_ring_signature_cost([], KeyRing(7, 0, 2))
 
 
 def test_day_in_a_child_process_scales_to_96_steps():
