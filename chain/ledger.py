@@ -32,6 +32,7 @@ from chain.rules import (
     check_integrity,
     check_nonce,
     check_registered,
+    passes_every_rule,
     unregistered_among,
 )
 from chain.transaction import SignedTransaction
@@ -295,7 +296,7 @@ class Ledger:
         )
         miner_sets = []
         for index, stx in enumerate(transactions):
-            if type(stx) is not SignedTransaction and not isinstance(stx, SignedTransaction):
+            if not isinstance(stx, SignedTransaction):
                 self._recheck(block, index, stx, registered, 0, 0, miner_sets)  # raises
             tx = stx.tx
             sender = tx.sender
@@ -305,18 +306,15 @@ class Ledger:
             available = new_balances.get(sender)
             if available is None:
                 available = balances.get(sender, 0)
-            tx_hash = stx.tx_hash
-            # Every rule on inline comparisons; the rule functions run (to raise the
-            # typed error, verify an uncached signature or parse a miner set) only
-            # when one of them fails.
-            if not (
-                tx.chain_id == chain_id
-                and tx_hash == tx.tx_hash
-                and cached_signature(tx_hash) == stx.signature
-                and sender not in unregistered
-                and tx.nonce == expected
-                and tx.amount <= available
-                and tx.kind != MINER_SET_KIND
+            # The rule functions run (to raise the typed error, verify an uncached
+            # signature or parse a miner set) only when the plain comparisons fail.
+            if not passes_every_rule(
+                stx,
+                chain_id,
+                cached_signature(stx.tx_hash) == stx.signature,
+                unregistered,
+                expected,
+                available,
             ):
                 self._recheck(block, index, stx, registered, expected, available, miner_sets)
             new_nonces[sender] = tx.nonce + 1

@@ -21,6 +21,7 @@ from chain.rules import (
     check_integrity,
     check_nonce,
     check_registered,
+    passes_every_rule,
     unregistered_among,
 )
 from chain.transaction import SignedTransaction
@@ -133,7 +134,7 @@ class Mempool:
         rejected: list[tuple[SignedTransaction, LedgerError]] = []
         try:
             for stx in stxs:
-                fast = type(stx) is SignedTransaction or isinstance(stx, SignedTransaction)
+                fast = isinstance(stx, SignedTransaction)
                 if fast:
                     tx = stx.tx
                     sender, tx_hash = tx.sender, stx.tx_hash
@@ -143,14 +144,13 @@ class Mempool:
                     available = balance_of.get(sender)
                     if available is None:
                         available = committed_balances.get(sender, 0) + pending_delta.get(sender, 0)
-                    fast = (
-                        tx.chain_id == chain_id
-                        and tx_hash == tx.tx_hash
-                        and (verified or cache_get(tx_hash) == stx.signature)
-                        and sender not in unregistered
-                        and tx.nonce == nonce
-                        and tx.amount <= available
-                        and tx.kind != MINER_SET_KIND
+                    fast = passes_every_rule(
+                        stx,
+                        chain_id,
+                        verified or cache_get(tx_hash) == stx.signature,
+                        unregistered,
+                        nonce,
+                        available,
                     )
                 if not fast:
                     # The rules of ``add``, in its order, against the same pending state.
@@ -184,19 +184,9 @@ class Mempool:
                 balance_of[receiver] = credit + amount
         finally:
             # Back to the mempool's representation: pending counts and deltas over the
-            # committed state, absent where zero.
-            for sender, nonce in nonce_of.items():
-                count = nonce - committed_nonces.get(sender, 0)
-                if count:
-                    pending_count[sender] = count
-                else:
-                    pending_count.pop(sender, None)
-            for account, balance in balance_of.items():
-                delta = balance - committed_balances.get(account, 0)
-                if delta:
-                    pending_delta[account] = delta
-                else:
-                    pending_delta.pop(account, None)
+            # committed state.
+            _store_over(pending_count, nonce_of, committed_nonces)
+            _store_over(pending_delta, balance_of, committed_balances)
         return rejected
 
     def take(self, max_n: int, not_after_ms: int) -> list[SignedTransaction]:
@@ -286,3 +276,13 @@ def _tally(stxs: Iterable[SignedTransaction]) -> tuple[dict[str, int], dict[str,
             deltas[sender] = deltas.get(sender, 0) - amount
             deltas[receiver] = deltas.get(receiver, 0) + amount
     return counts, {account: delta for account, delta in deltas.items() if delta}
+
+
+def _store_over(pending: dict[str, int], totals: dict[str, int], committed) -> None:
+    """Write ``totals`` into ``pending`` as differences over ``committed``, absent where zero."""
+    for account, total in totals.items():
+        difference = total - committed.get(account, 0)
+        if difference:
+            pending[account] = difference
+        else:
+            pending.pop(account, None)

@@ -20,6 +20,7 @@ from chain.errors import (
     UnregisteredSender,
     short_hex,
 )
+from chain.miner_set import MINER_SET_KIND
 from chain.transaction import SignedTransaction
 
 
@@ -132,3 +133,40 @@ def unregistered_among(
     if unregistered is not None:
         return unregistered(keys)  # type: ignore[no-any-return]
     return {key for key in set(keys) if key not in registered}
+
+
+def passes_every_rule(
+    stx: SignedTransaction,
+    chain_id: str,
+    signature_known_good: bool,
+    unregistered: AbstractSet[str],
+    expected_nonce: int,
+    available: int,
+) -> bool:
+    """Whether ``stx`` passes every rule above, on plain comparisons (the hot path).
+
+    The batch admission (:meth:`chain.mempool.Mempool.add_many`) and block validation
+    (``Ledger._simulate``) ask this first and run the rule functions only when it says
+    False: to raise the typed error, to verify a signature that is not known good, or
+    to parse a miner-set record (always False here, as parsing it is a rule of its own).
+
+    Args:
+        stx: A :class:`SignedTransaction`.
+        chain_id: The chain's id.
+        signature_known_good: The caller verified the signature, or the cache holds it
+            for this hash.
+        unregistered: Senders :func:`check_registered` would refuse
+            (:func:`unregistered_among`).
+        expected_nonce: The sender's next nonce.
+        available: The sender's balance.
+    """
+    tx = stx.tx
+    return (
+        tx.chain_id == chain_id
+        and stx.tx_hash == tx.tx_hash
+        and signature_known_good
+        and tx.sender not in unregistered
+        and tx.nonce == expected_nonce
+        and tx.amount <= available
+        and tx.kind != MINER_SET_KIND
+    )
