@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
-from chain.keys import Identity, verify_signature
-from chain.transaction import SignedTransaction, Transaction
+from chain.keys import Identity
+from chain.transaction import SignedTransaction, Transaction, sign_transaction
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -72,11 +72,6 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return pool
 
 
-def _sign(signer: Identity, message: bytes) -> bytes:
-    """The raw signature of ``message`` (one place, so tests can tamper with it)."""
-    return signer.sign(message)
-
-
 def sign_and_check(
     signers: Sequence[Identity], txs: Sequence[Transaction]
 ) -> list[SignedTransaction | None]:
@@ -87,15 +82,8 @@ def sign_and_check(
     """
     out: list[SignedTransaction | None] = []
     for signer, tx in zip(signers, txs, strict=True):
-        if signer.public_hex != tx.sender:
-            raise ValueError(
-                f"identity {signer.public_hex[:12]}… cannot sign for sender {tx.sender[:12]}…"
-            )
-        canonical = tx.canonical()
-        signature = _sign(signer, canonical)
-        # Raw bytes straight to the check: no hex round trip (hex is the ledger's form).
-        ok = verify_signature(tx.sender, signature, canonical)
-        out.append(SignedTransaction(tx, tx.tx_hash, signature.hex()) if ok else None)
+        stx = sign_transaction(signer, tx)
+        out.append(stx if stx.verify_signature() else None)
     return out
 
 

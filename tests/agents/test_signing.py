@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from agents import signing
@@ -34,15 +36,15 @@ def test_empty_batch():
 
 
 def test_a_signature_that_does_not_verify_comes_back_as_none(monkeypatch):
-    def bad_for_nonce_2(identity, message):
-        signature = identity.sign(message)
-        if b'"nonce":2,' not in message:
-            return signature
-        flipped = bytearray(signature)
+    def bad_for_nonce_2(identity, tx):
+        stx = sign_transaction(identity, tx)
+        if tx.nonce != 2:
+            return stx
+        flipped = bytearray(bytes.fromhex(stx.signature))
         flipped[5] ^= 0x10
-        return bytes(flipped)
+        return dataclasses.replace(stx, signature=flipped.hex())
 
-    monkeypatch.setattr(signing, "_sign", bad_for_nonce_2)
+    monkeypatch.setattr(signing, "sign_transaction", bad_for_nonce_2)
     got = BatchSigner([ALICE] * 4, _txs(4), 2).result()
     assert [stx is None for stx in got] == [False, False, True, False]
 
