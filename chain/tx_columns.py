@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from chain.encoding import thaw
 from chain.transaction import SignedTransaction, Transaction
 
 KEY_BYTES = 32
@@ -144,7 +145,7 @@ def pack(signed: Sequence[SignedTransaction]) -> SignedColumns | list[SignedTran
         amount=amount,
         nonce=nonce,
         timestamp_ms=timestamp,
-        payloads=[tx.body()["payload"] for tx in txs],
+        payloads=[thaw(tx.payload) for tx in txs],
         tx_hash=tx_hash,
         signature=signature,
     )
@@ -175,8 +176,7 @@ def _raw_rows(texts: list[str], width: int) -> np.ndarray:
 
 
 def _hex_rows(rows: np.ndarray, n: int) -> list[str]:
-    text = rows.tobytes().hex()
-    width = 2 * rows.shape[1] if rows.ndim == 2 else 0
+    text, width = rows.tobytes().hex(), 2 * rows.shape[1]
     return [text[i * width : (i + 1) * width] for i in range(n)]
 
 
